@@ -1,0 +1,101 @@
+namespace Portal.Contracts;
+
+/// <summary>
+/// The wire contract between the portal and its training agents. Agents connect to
+/// <see cref="AgentProtocol.HubPath"/> with MessagePack and an agent token as the bearer
+/// access token (query string <c>access_token</c> for the WebSocket, header otherwise).
+/// </summary>
+public static class AgentProtocol
+{
+    public const string HubPath = "/hubs/agents";
+
+    /// <summary>Checkpoint and config uploads: POST multipart/octet-stream with the agent token.</summary>
+    public static string ArtifactUploadPath(long runId, string kind) => $"/api/agent/runs/{runId}/artifacts/{kind}";
+
+    /// <summary>Download of a run's latest checkpoint, used when a run resumes on any agent.</summary>
+    public static string CheckpointDownloadPath(long runId) => $"/api/agent/runs/{runId}/checkpoint";
+
+    /// <summary>Most points one <see cref="MetricBatch"/> may carry; larger batches are refused whole.</summary>
+    public const int MaxPointsPerBatch = 5_000;
+}
+
+/// <summary>Methods the portal's agent hub offers (agent to portal).</summary>
+public interface IAgentHub
+{
+    /// <summary>First call after every (re)connect. Returns the agent's id and the heartbeat interval.</summary>
+    Task<AgentWelcome> Register(AgentHello hello);
+
+    Task Heartbeat(AgentHeartbeat heartbeat);
+
+    /// <summary>Takes the next queued job, or null when there is none. The run moves to Running.</summary>
+    Task<JobAssignment?> TakeJob();
+
+    /// <summary>Stores a batch of metric points. Idempotent per (run, name, step).</summary>
+    Task<MetricBatchAck> SendMetrics(MetricBatch batch);
+
+    Task AppendLog(RunLogLines lines);
+
+    Task CheckpointSaved(CheckpointInfo checkpoint);
+
+    Task RunFinished(RunOutcome outcome);
+}
+
+/// <summary>Methods an agent offers (portal to agent).</summary>
+public interface IAgentClient
+{
+    /// <summary>A job was queued: an idle agent should call TakeJob.</summary>
+    Task JobAvailable();
+
+    /// <summary>Stop the run as soon as possible and report it Cancelled.</summary>
+    Task CancelRun(long runId);
+}
+
+public sealed record AgentHello(
+    string Name,
+    AgentHardware Hardware,
+    int MaxConcurrentJobs,
+    IReadOnlyList<long> RunningRunIds,
+    string AgentVersion);
+
+public sealed record AgentHardware(
+    int CpuCores,
+    long MemoryBytes,
+    string? GpuName,
+    long? GpuMemoryBytes,
+    bool CudaAvailable,
+    string TorchVersion,
+    string Os);
+
+public sealed record AgentWelcome(long AgentId, int HeartbeatSeconds, IReadOnlyList<long> RunsToCancel);
+
+public sealed record AgentHeartbeat(IReadOnlyList<long> RunningRunIds, long PendingPoints);
+
+public sealed record JobAssignment(
+    long RunId,
+    string Recipe,
+    string ConfigJson,
+    int Seed,
+    /// <summary>When set, restore the checkpoint at this step (download it) and continue from the next step.</summary>
+    long? ResumeFromStep);
+
+public sealed record MetricPointDto(string Name, long Step, double Value, DateTimeOffset WallTime);
+
+public sealed record MetricBatch(long RunId, long BatchSequence, IReadOnlyList<MetricPointDto> Points);
+
+/// <summary>Accepted counts points stored or already present; rejected points carry a reason.</summary>
+public sealed record MetricBatchAck(long RunId, long BatchSequence, int Accepted, IReadOnlyList<RejectedPoint> Rejected, string? Error);
+
+public sealed record RejectedPoint(string Name, long Step, string Reason);
+
+public sealed record RunLogLines(long RunId, IReadOnlyList<string> Lines);
+
+public sealed record CheckpointInfo(long RunId, long Step, string Sha256, long SizeBytes);
+
+public enum RunOutcomeStatus { Succeeded, Failed, Cancelled }
+
+public sealed record RunOutcome(
+    long RunId,
+    RunOutcomeStatus Status,
+    IReadOnlyDictionary<string, double> FinalMetrics,
+    string? Error,
+    long LastStep);

@@ -1,0 +1,51 @@
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Portal.Web.Features.Account;
+using Portal.Web.Features.Agents;
+using Portal.Web.Features.Design;
+using Portal.Web.Features.Projects;
+using Portal.Web.Features.Runs;
+using Portal.Web.Features.Tasks;
+
+namespace Portal.Web.Data;
+
+/// <summary>The portal's one DbContext. Entity configurations live beside their features.</summary>
+public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) : IdentityDbContext<PortalUser>(options)
+{
+    public DbSet<Project> Projects => Set<Project>();
+    public DbSet<PaperClaim> PaperClaims => Set<PaperClaim>();
+    public DbSet<ReferenceImplementation> ReferenceImplementations => Set<ReferenceImplementation>();
+    public DbSet<StageTransition> StageTransitions => Set<StageTransition>();
+    public DbSet<ActivityEntry> Activity => Set<ActivityEntry>();
+    public DbSet<ProjectTask> Tasks => Set<ProjectTask>();
+
+    public DbSet<Run> Runs => Set<Run>();
+    public DbSet<RunFinalMetric> RunFinalMetrics => Set<RunFinalMetric>();
+    public DbSet<MetricPoint> MetricPoints => Set<MetricPoint>();
+    public DbSet<RunLogLine> RunLogLines => Set<RunLogLine>();
+    public DbSet<RunArtifact> RunArtifacts => Set<RunArtifact>();
+    public DbSet<Agent> Agents => Set<Agent>();
+    public DbSet<AgentToken> AgentTokens => Set<AgentToken>();
+
+    public DbSet<DesignDocument> DesignDocuments => Set<DesignDocument>();
+    public DbSet<DesignDocumentVersion> DesignDocumentVersions => Set<DesignDocumentVersion>();
+    public DbSet<ReviewRequest> ReviewRequests => Set<ReviewRequest>();
+    public DbSet<ReviewVerdict> ReviewVerdicts => Set<ReviewVerdict>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite cannot compare or order DateTimeOffset values; stored as sortable integers they can.
+        if (Database.IsSqlite())
+        {
+            configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+            configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+        }
+    }
+}

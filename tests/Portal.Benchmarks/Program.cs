@@ -1,0 +1,1 @@
+Console.WriteLine("usage: Portal.Benchmarks <name>");
