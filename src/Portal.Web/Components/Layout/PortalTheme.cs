@@ -1,0 +1,20 @@
+using MudBlazor;
+
+namespace Portal.Web.Components.Layout;
+
+public static class PortalTheme
+{
+    public static readonly MudTheme Theme = new()
+    {
+        PaletteLight = new PaletteLight
+        {
+            Primary = "#2f5d8a",
+            Secondary = "#c2185b",
+            AppbarBackground = "#1f3b57",
+        },
+        Typography = new Typography
+        {
+            Default = new DefaultTypography { FontFamily = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"] },
+        },
+    };
+}

@@ -1,0 +1,40 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Portal.Web.Features.Demo;
+
+namespace Portal.Web.Data;
+
+/// <summary>Brings the database up to date before the server takes requests, then seeds demo data if asked.</summary>
+public sealed class PortalDatabase(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    IServiceProvider services,
+    IOptions<PortalOptions> options,
+    ILogger<PortalDatabase> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await InitializeAsync(dbFactory, cancellationToken);
+        if (options.Value.Demo)
+        {
+            using var scope = services.CreateScope();
+            await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedIfEmptyAsync(cancellationToken);
+        }
+        logger.LogInformation("Database ready in {Folder}", options.Value.ResolveDataDirectory());
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public static async Task InitializeAsync(IDbContextFactory<PortalDbContext> dbFactory, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (db.Database.GetMigrations().Any())
+            await db.Database.MigrateAsync(cancellationToken);
+        else
+            await db.Database.EnsureCreatedAsync(cancellationToken);
+        if (db.Database.IsSqlite())
+        {
+            // WAL lets the board be read while metric batches are written.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using MudBlazor.Services;
+using Portal.Web.Components;
+using Portal.Web.Data;
+using Portal.Web.Features.Account;
+using Portal.Web.Features.Demo;
+using Portal.Web.Features.Projects;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web;
+
+/// <summary>Everything Program.cs registers and maps, in one place.</summary>
+public static class PortalServices
+{
+    public static WebApplicationBuilder AddPortal(this WebApplicationBuilder builder)
+    {
+        // `--data DIR` and `--demo` on the command line, besides the usual Portal:DataDirectory / Portal__DataDirectory.
+        builder.Configuration.AddCommandLine(Environment.GetCommandLineArgs().Skip(1).ToArray(),
+            new Dictionary<string, string> { ["--data"] = "Portal:DataDirectory", ["--demo"] = "Portal:Demo" });
+        builder.Services.Configure<PortalOptions>(builder.Configuration.GetSection(PortalOptions.Section));
+        var options = builder.Configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
+        var dataDirectory = options.ResolveDataDirectory();
+        Directory.CreateDirectory(dataDirectory);
+
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddDbContextFactory<PortalDbContext>(db =>
+            db.UseSqlite($"Data Source={Path.Combine(dataDirectory, "portal.db")};Default Timeout=30"));
+
+        services.AddIdentityCore<PortalUser>(o =>
+            {
+                o.User.RequireUniqueEmail = false;
+                o.Lockout.MaxFailedAccessAttempts = 5;
+            })
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<PortalDbContext>()
+            .AddSignInManager()
+            .AddClaimsPrincipalFactory<PortalClaimsFactory>()
+            .AddDefaultTokenProviders();
+        services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
+        services.ConfigureApplicationCookie(cookie =>
+        {
+            cookie.LoginPath = "/account/login";
+            cookie.AccessDeniedPath = "/account/login";
+            cookie.Events.OnRedirectToLogin = context => RefuseOrRedirect(context, StatusCodes.Status401Unauthorized);
+            cookie.Events.OnRedirectToAccessDenied = context => RefuseOrRedirect(context, StatusCodes.Status403Forbidden);
+        });
+        // Every page and endpoint requires a signed-in user unless it says otherwise.
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        services.AddCascadingAuthenticationState();
+
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+        services.AddSignalR().AddMessagePackProtocol();
+        services.AddProblemDetails();
+        services.AddExceptionHandler<PortalErrorHandler>();
+
+        services.AddSingleton<LiveUpdates>();
+        services.AddSingleton<MarkdownRenderer>();
+        services.AddScoped<CurrentActor>();
+        services.AddHostedService<PortalDatabase>();
+
+        services.AddDemoFeature();
+        services.AddProjectsFeature();
+        return builder;
+    }
+
+    public static WebApplication UsePortal(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        if (!app.Environment.IsDevelopment()) app.UseHsts();
+        app.UseStaticFiles();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapAccountEndpoints();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+
+    private static Task RefuseOrRedirect(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context, int status)
+    {
+        // APIs and hubs answer with a status code; only pages are sent to the sign-in form.
+        var path = context.Request.Path;
+        if (path.StartsWithSegments("/api") || path.StartsWithSegments("/hubs") || path.StartsWithSegments("/_blazor"))
+        {
+            context.Response.StatusCode = status;
+            return Task.CompletedTask;
+        }
+        context.Response.Redirect(context.RedirectUri);
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class PortalOptions
+{
+    public const string Section = "Portal";
+
+    /// <summary>Folder for the SQLite database and stored artifacts. Relative paths start at the working directory.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Seed the demo team and projects when the database is empty.</summary>
+    public bool Demo { get; set; }
+
+    public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory);
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test of the portal: unit, component, integration (real server, SQLite files, SignalR),
+# browser (Debian Chromium) and agent (real TorchSharp). Installs what the tests need on a fresh machine.
+# Prints a closing line "N passed, N failed" and exits non-zero when anything failed.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v pg_ctlcluster >/dev/null || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "Installing ${need[*]} (Debian packages) ..."
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null || {
+    echo "Could not install ${need[*]}"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build Portal.sln -c Release -v q -nologo 2>&1 | tail -n 3
+if [ "${PIPESTATUS[0]}" -ne 0 ]; then echo "0 passed, 1 failed"; exit 1; fi
+
+results=$(mktemp -d)
+status=0
+for project in tests/*.Tests; do
+  name=$(basename "$project")
+  echo "== $name"
+  dotnet test "$project" -c Release --no-build --logger "trx;LogFileName=$name.trx" --results-directory "$results" 2>&1 | tail -n 25
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+done
+
+# Count from the TRX files: a test assembly that crashed leaves no TRX and counts as a failure.
+passed=0; failed=0
+for project in tests/*.Tests; do
+  trx="$results/$(basename "$project").trx"
+  if [ ! -f "$trx" ]; then failed=$((failed + 1)); status=1; continue; fi
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  p=$(echo "$counters" | grep -o ' passed="[0-9]*"' | grep -o '[0-9]*')
+  f=$(echo "$counters" | grep -o ' failed="[0-9]*"' | grep -o '[0-9]*')
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
+[ "$failed" -eq 0 ] || status=1
+echo "$passed passed, $failed failed"
+exit $status

@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Web.Data;
+
+namespace Portal.Testing;
+
+/// <summary>
+/// The real portal on a real Kestrel port with its own SQLite file in a fresh temp folder.
+/// Demo data is on by default so tests can sign in as the demo team.
+/// </summary>
+public class PortalAppFactory : WebApplicationFactory<Program>
+{
+    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "portal-tests", Guid.NewGuid().ToString("N"));
+
+    /// <summary>Extra configuration, e.g. ["Portal:Demo"] = "false". Set before first use.</summary>
+    public Dictionary<string, string?> Settings { get; } = new() { ["Portal:Demo"] = "true" };
+
+    public PortalAppFactory()
+    {
+        UseKestrel(0);
+    }
+
+    /// <summary>Base address of the running server, e.g. http://127.0.0.1:41234/.</summary>
+    public Uri ServerAddress
+    {
+        get
+        {
+            StartServer();
+            return ClientOptions.BaseAddress;
+        }
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        builder.UseSetting("Portal:DataDirectory", DataDirectory);
+        foreach (var (key, value) in Settings) builder.UseSetting(key, value);
+    }
+
+    public IDbContextFactory<PortalDbContext> DbFactory => Services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+
+    public async Task<T> WithDbAsync<T>(Func<PortalDbContext, Task<T>> query)
+    {
+        await using var db = await DbFactory.CreateDbContextAsync();
+        return await query(db);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+}
