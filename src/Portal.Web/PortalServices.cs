@@ -60,6 +60,8 @@ public static class PortalServices
         services.AddSingleton<LiveUpdates>();
         services.AddSingleton<MarkdownRenderer>();
         services.AddScoped<CurrentActor>();
+        services.AddSingleton<Features.Inbox.InboxNotifier>();
+        services.AddSingleton<Features.Runs.MetricStream>();
         services.AddHostedService<PortalDatabase>();
 
         services.AddDemoFeature();

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.Agents;
 using Portal.Web.Features.Design;
+using Portal.Web.Features.Inbox;
 using Portal.Web.Features.Projects;
 using Portal.Web.Features.Runs;
 using Portal.Web.Features.Tasks;
@@ -32,6 +33,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<DesignDocumentVersion> DesignDocumentVersions => Set<DesignDocumentVersion>();
     public DbSet<ReviewRequest> ReviewRequests => Set<ReviewRequest>();
     public DbSet<ReviewVerdict> ReviewVerdicts => Set<ReviewVerdict>();
+
+    public DbSet<Notification> Notifications => Set<Notification>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
