@@ -23,6 +23,10 @@ public static class PortalServices
         var dataDirectory = options.ResolveDataDirectory();
         Directory.CreateDirectory(dataDirectory);
 
+        // Package assets (_content/MudBlazor, the Blazor script) come from the build's manifest when the app runs
+        // from its build output in any environment; a publish carries them in wwwroot instead.
+        builder.WebHost.UseStaticWebAssets();
+
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
         services.AddDbContextFactory<PortalDbContext>(db =>
@@ -73,7 +77,9 @@ public static class PortalServices
     {
         app.UseExceptionHandler();
         if (!app.Environment.IsDevelopment()) app.UseHsts();
+        // Files of the top-level wwwroot are served before routing, so no page route can shadow them.
         app.UseStaticFiles();
+        app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
