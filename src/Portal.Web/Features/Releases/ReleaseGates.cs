@@ -92,9 +92,10 @@ public static class ReleaseGates
         var open = e.StageTasks.Where(t => t.Status != ProjectTaskStatus.Done).OrderBy(t => t.Stage).ThenBy(t => t.Id).ToList();
         if (e.Release.RequiredStages.Count == 0)
             return new(GateKind.Stages, "Stages", GateState.Pass, "The release requires no stage.", [], link);
+        if (e.StageTasks.Count == 0)
+            return new(GateKind.Stages, "Stages", GateState.Pass, $"No task in {stages}: nothing is left open.", [], link);
         if (open.Count == 0)
-            return new(GateKind.Stages, "Stages", GateState.Pass,
-                $"All {e.StageTasks.Count} tasks of {stages} are done.", [], link);
+            return new(GateKind.Stages, "Stages", GateState.Pass, $"All {e.StageTasks.Count} tasks of {stages} are done.", [], link);
         return new(GateKind.Stages, "Stages", GateState.Fail, $"{open.Count} of {e.StageTasks.Count} tasks of {stages} are not done.",
             open.Select(t => $"#{t.Id} {t.Title} ({t.Stage.Label()}): {t.Status}").ToList(), link);
     }
