@@ -53,6 +53,8 @@ internal static class ReleaseEvidenceLoader
         if (release.Status == ReleaseStatus.Published) return;
         foreach (var stale in release.Approvals.Where(a => a.IsStanding && a.EvidenceFingerprint != fingerprint))
         {
+            // Bumping the row version makes two readers clearing at once save it (and its audit entry) only once.
+            release.RowVersion++;
             stale.ClearedAt = now;
             db.ReleaseAudit.Add(new ReleaseAuditEntry
             {

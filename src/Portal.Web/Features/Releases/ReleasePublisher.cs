@@ -47,7 +47,8 @@ public sealed class ReleasePublisher(IDbContextFactory<PortalDbContext> dbFactor
         var relative = Path.Combine("releases", release.Id.ToString(), $"{Slug(release.Name)}-{Slug(release.Version)}.zip");
         var bundlePath = Path.Combine(DataDirectory, relative);
         Directory.CreateDirectory(Path.GetDirectoryName(bundlePath)!);
-        var temporary = bundlePath + ".partial";
+        // Its own temporary name: a second lead publishing at the same moment loses on the row version, not on the file.
+        var temporary = $"{bundlePath}.{Guid.NewGuid():N}.partial";
         var names = e.UserNames;
         await using (var file = File.Create(temporary))
         using (var zip = new ZipArchive(file, ZipArchiveMode.Create))
