@@ -70,4 +70,19 @@ public sealed class ReleaseEndpointTests : IClassFixture<PortalAppFactory>
         Assert.Contains("is not published; it has no bundle yet.", await response.Content.ReadAsStringAsync());
         Assert.Equal(ReleaseStatus.Draft, await _app.WithDbAsync(db => db.Releases.Where(r => r.Id == id).Select(r => r.Status).SingleAsync()));
     }
+
+    [Fact]
+    public async Task The_project_releases_page_lists_the_draft_and_offers_a_new_release_to_leads_only()
+    {
+        var projectId = await _app.WithDbAsync(db => db.Projects.Where(p => p.Name == "YOLOv4-tiny").Select(p => p.Id).SingleAsync());
+        using var member = await SignedInClient.CreateAsync(_app.ServerAddress, "member6");
+        using var lead = await SignedInClient.CreateAsync(_app.ServerAddress, "lead.devops");
+
+        var memberHtml = await member.GetStringAsync($"projects/{projectId}/releases");
+        var leadHtml = await lead.GetStringAsync($"projects/{projectId}/releases");
+
+        Assert.Contains("YOLOv4-tiny 1.0.0-rc1", memberHtml);
+        Assert.DoesNotContain("data-testid=\"new-release\"", memberHtml);
+        Assert.Contains("data-testid=\"new-release\"", leadHtml);
+    }
 }

@@ -210,6 +210,7 @@ public static class ReleaseGates
             s.Append("claim|").Append(c.Metric).Append('|').Append(c.Dataset).Append('|').Append(c.Split).Append('|').Append(F(c.Value, "R")).Append('\n');
         foreach (var t in e.StageTasks.OrderBy(t => t.Id))
             s.Append("task|").Append(t.Id).Append('|').Append((int)t.Stage).Append('|').Append(t.Status).Append('\n');
+        s.Append("components|").Append(string.Join(',', e.TaskComponents.Distinct().Order().Select(c => (int)c))).Append('\n');
         foreach (var d in e.Designs.OrderBy(d => d.DocumentId))
             s.Append("design|").Append(d.DocumentId).Append('|').Append(d.LatestVersion).Append('|').Append(d.State).Append('\n');
         foreach (var run in e.ChosenRuns.OrderBy(x => x.Id))
