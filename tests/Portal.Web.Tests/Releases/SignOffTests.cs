@@ -61,6 +61,24 @@ public sealed class SignOffTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reopening_a_task_of_a_required_stage_clears_approvals_and_fails_the_stages_gate()
+    {
+        var id = await _bed.CreateReleaseAsync();
+        await _bed.CompleteEvidenceAsync(id);
+        var task = await _bed.AddTaskAsync(Portal.Web.Features.Projects.ReproductionStage.Evaluation, Portal.Web.Features.Tasks.ModelComponent.Backbone, Portal.Web.Features.Tasks.ProjectTaskStatus.Done);
+        await _bed.SignOff.ApproveAsync(_bed.Lead1, id);
+        await _bed.SignOff.ApproveAsync(_bed.Lead2, id);
+
+        await _bed.SetTaskStatusAsync(task, Portal.Web.Features.Tasks.ProjectTaskStatus.Open);
+
+        var view = await _bed.Releases.GetAsync(id);
+        Assert.False(view.Gates.Single(g => g.Kind == GateKind.Stages).Passed);
+        Assert.Equal("0 of 2 lead approvals.", view.Gates.Single(g => g.Kind == GateKind.SignOff).Summary);
+        Assert.All(view.Decisions, d => Assert.NotNull(d.ClearedAt));
+        Assert.Equal(2, view.Audit.Count(a => a.Action == ReleaseActions.Cleared));
+    }
+
+    [Fact]
     public async Task Editing_the_model_card_clears_earlier_approvals()
     {
         var id = await _bed.CreateReleaseAsync();
