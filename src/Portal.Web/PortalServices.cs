@@ -6,6 +6,7 @@ using Portal.Web.Data;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.Demo;
 using Portal.Web.Features.Projects;
+using Portal.Web.Features.Releases;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web;
@@ -70,6 +71,7 @@ public static class PortalServices
 
         services.AddDemoFeature();
         services.AddProjectsFeature();
+        services.AddReleasesFeature();
         return builder;
     }
 
@@ -86,6 +88,7 @@ public static class PortalServices
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapAccountEndpoints();
+        app.MapReleaseEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
