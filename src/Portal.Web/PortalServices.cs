@@ -66,6 +66,9 @@ public static class PortalServices
 
         services.AddDemoFeature();
         services.AddProjectsFeature();
+        Features.Analysis.AnalysisFeature.AddAnalysisFeature(services);
+        Features.Design.DesignFeature.AddDesignFeature(services);
+        Features.Inbox.InboxFeature.AddInboxFeature(services);
         return builder;
     }
 
