@@ -75,7 +75,6 @@ internal sealed class DemoAnalysisAndDesign(TimeProvider clock) : IDemoContribut
         db.Hyperparameters.AddRange(
             Hp(id, "batch size", "64", "Section 4.1", "64", "cfg/yolov4.cfg:6", "64"),
             Hp(id, "initial learning rate", "0.01", "Section 4.2", "0.0013", "cfg/yolov4.cfg:18", "0.0013"),
-            Hp(id, "momentum", "0.9", "Section 4.2", "0.949", "cfg/yolov4.cfg:8", "0.949"),
             Hp(id, "weight decay", "0.0005", "Section 4.2", "0.0005", "cfg/yolov4.cfg:9", "5e-4"),
             Hp(id, "training steps", "500500", "Section 4.2", "500500", "cfg/yolov4.cfg:20", "500500"),
             Hp(id, "input size", "512", "Table 8", "512", "cfg/yolov4.cfg:8", "512"));
