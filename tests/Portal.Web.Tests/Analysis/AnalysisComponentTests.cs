@@ -1,4 +1,5 @@
 using Bunit;
+using Microsoft.EntityFrameworkCore;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.Analysis;
 using Portal.Web.Features.Tasks;
@@ -41,5 +42,31 @@ public sealed class AnalysisComponentTests : FeatureComponentTest
         await specs.AddContractFieldAsync(member, projectId, ModelComponent.Neck, ContractDirection.Output, "p5", "[B, 512, 16, 16]", "float32", "");
 
         table.WaitForAssertion(() => Assert.Equal(2, table.FindAll("[data-testid=contract] tbody tr").Count));
+    }
+}
+
+public sealed class ChecklistPanelTests : FeatureComponentTest
+{
+    [Fact]
+    public async Task A_member_answers_an_item_with_its_source_and_turns_another_into_a_board_task()
+    {
+        var projectId = await Db.AddProjectAsync();
+        await new ChecklistService(Db, Db.Live, Db.Clock).StartFromTemplateAsync(projectId);
+        var member = await Db.AddUserAsync("member3", Roles.Member);
+        SignIn(member);
+        var panel = Render<ChecklistPanel>(p => p.Add(c => c.ProjectId, projectId));
+        panel.WaitForAssertion(() => Assert.Contains("0 of 16 items answered", panel.Find("[data-testid=checklist-progress]").TextContent));
+
+        panel.FindAll("[data-testid=checklist-item]")[0].QuerySelectorAll("button").First(b => b.TextContent.Trim() == "Answer").Click();
+        panel.Find("textarea[data-testid=answer], [data-testid=answer] textarea").Change("Real-time detection on one GPU");
+        panel.Find("input[data-testid=source], [data-testid=source] input").Change("Abstract");
+        panel.Find("button[data-testid=save-answer]").Click();
+        panel.WaitForAssertion(() => Assert.Contains("1 of 16 items answered", panel.Find("[data-testid=checklist-progress]").TextContent));
+
+        panel.FindAll("button[data-testid=make-task]")[0].Click();
+        panel.WaitForAssertion(() => Assert.Contains("task #", panel.Markup));
+        var task = await Db.QueryAsync(db => db.Tasks.SingleAsync());
+        Assert.Equal(ProjectTaskStatus.Open, task.Status);
+        Assert.Contains("Code availability", task.Title);
     }
 }
