@@ -32,9 +32,9 @@ public sealed class DesignReviewTests : IDisposable
         return (projectId, member, mentor, lead, id);
     }
 
-    private Task<(int Docs, int Versions, int Requests, int Verdicts, int Threads, int Comments, int Notifications)> StoredAsync() =>
+    private Task<(int Docs, int Versions, int Requests, int Verdicts, int Threads, int Comments, int Notifications, int Activity)> StoredAsync() =>
         _db.QueryAsync(async db => (await db.DesignDocuments.CountAsync(), await db.DesignDocumentVersions.CountAsync(), await db.ReviewRequests.CountAsync(),
-            await db.ReviewVerdicts.CountAsync(), await db.ReviewThreads.CountAsync(x => !x.IsDeleted), await db.ReviewComments.CountAsync(), await db.Notifications.CountAsync()));
+            await db.ReviewVerdicts.CountAsync(), await db.ReviewThreads.CountAsync(x => !x.IsDeleted), await db.ReviewComments.CountAsync(), await db.Notifications.CountAsync(), await db.Activity.CountAsync()));
 
     [Fact]
     public async Task A_new_document_is_a_draft_at_version_one_until_a_reviewer_is_requested()
@@ -72,6 +72,9 @@ public sealed class DesignReviewTests : IDisposable
         Assert.Equal(DesignDocumentState.Approved, doc.State);
         Assert.Equal(Verdict.Approve, doc.Reviewers.Single().VerdictOnLatest);
         Assert.Equal(2, doc.Threads.Count);
+        var activity = await _db.QueryAsync(db => db.Activity.OrderBy(a => a.Id).Select(a => a.Text).ToListAsync());
+        Assert.Equal(["started the design document \"Neck: SPP and PANet\"", "requested changes on version 1 of \"Neck: SPP and PANet\"",
+            "posted version 2 of \"Neck: SPP and PANet\"", "approved version 2 of \"Neck: SPP and PANet\""], activity);
     }
 
     [Fact]

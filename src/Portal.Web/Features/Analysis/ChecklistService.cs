@@ -92,6 +92,7 @@ public sealed class ChecklistService(IDbContextFactory<PortalDbContext> dbFactor
             Stage = ReproductionStage.PaperAnalysis, Component = component, Status = ProjectTaskStatus.Open, CreatedAt = now, UpdatedAt = now,
         };
         db.Tasks.Add(task);
+        db.Activity.Add(new ActivityEntry { ProjectId = item.ProjectId, UserId = actor.UserId, Text = $"put the analysis item \"{item.Question}\" on the board", At = now });
         await db.SaveChangesAsync(ct);
         item.TaskId = task.Id;
         item.UpdatedAt = now;

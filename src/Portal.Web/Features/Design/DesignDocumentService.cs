@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Web.Data;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.Inbox;
+using Portal.Web.Features.Projects;
 using Portal.Web.Features.Tasks;
 using Portal.Web.Infrastructure;
 
@@ -126,6 +127,7 @@ public sealed class DesignDocumentService(
             Versions = [new DesignDocumentVersion { Number = 1, Markdown = markdownText, AuthorId = actor.UserId, CreatedAt = now }],
         };
         db.DesignDocuments.Add(doc);
+        db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = actor.UserId, Text = $"started the design document \"{title}\"", At = now });
         await db.SaveChangesAsync(ct);
         live.Publish(Topics.Project(projectId));
         return doc.Id;
@@ -146,6 +148,7 @@ public sealed class DesignDocumentService(
         {
             DocumentId = documentId, Number = number, Markdown = markdownText, AuthorId = actor.UserId, CreatedAt = clock.GetUtcNow(),
         });
+        db.Activity.Add(new ActivityEntry { ProjectId = doc.ProjectId, UserId = actor.UserId, Text = $"posted version {number} of \"{doc.Title}\"", At = clock.GetUtcNow() });
         foreach (var r in doc.ReviewRequests)
             inbox.Add(db, r.ReviewerId, actor.UserId, NotificationKind.ReviewRequested,
                 $"{actor.DisplayName} posted version {number} of \"{doc.Title}\" for your review", DocumentLink(doc));

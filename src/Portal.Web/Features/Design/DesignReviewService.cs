@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Web.Data;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.Inbox;
+using Portal.Web.Features.Projects;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Design;
@@ -72,6 +73,8 @@ public sealed class DesignReviewService(
                 Comments = [new ReviewComment { AuthorId = actor.UserId, Text = comment, At = now }],
             });
         var what = verdict switch { Verdict.Approve => "approved", Verdict.RequestChanges => "requested changes on", _ => "commented on" };
+        if (verdict != Verdict.Comment)
+            db.Activity.Add(new ActivityEntry { ProjectId = doc.ProjectId, UserId = actor.UserId, Text = $"{what} version {versionNumber} of \"{doc.Title}\"", At = now });
         inbox.Add(db, doc.AuthorId, actor.UserId, NotificationKind.CommentOnYourDocument,
             $"{actor.DisplayName} {what} version {versionNumber} of \"{doc.Title}\"", DesignDocumentService.DocumentLink(doc));
         await db.SaveChangesAsync(ct);
