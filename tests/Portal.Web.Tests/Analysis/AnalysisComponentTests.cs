@@ -51,7 +51,7 @@ public sealed class ChecklistPanelTests : FeatureComponentTest
     public async Task A_member_answers_an_item_with_its_source_and_turns_another_into_a_board_task()
     {
         var projectId = await Db.AddProjectAsync();
-        await new ChecklistService(Db, Db.Live, Db.Clock).StartFromTemplateAsync(projectId);
+        await new ChecklistService(Db, Db.Live, Db.Inbox, Db.Clock).StartFromTemplateAsync(projectId);
         var member = await Db.AddUserAsync("member3", Roles.Member);
         SignIn(member);
         var panel = Render<ChecklistPanel>(p => p.Add(c => c.ProjectId, projectId));

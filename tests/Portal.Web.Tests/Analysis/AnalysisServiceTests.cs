@@ -17,7 +17,7 @@ public sealed class AnalysisServiceTests : IDisposable
 
     public AnalysisServiceTests()
     {
-        _checklists = new ChecklistService(_db, _db.Live, _db.Clock);
+        _checklists = new ChecklistService(_db, _db.Live, _db.Inbox, _db.Clock);
         _log = new AnalysisLogService(_db, _db.Live, _db.Clock);
         _specs = new SpecificationService(_db, _db.Live);
     }
@@ -112,6 +112,9 @@ public sealed class AnalysisServiceTests : IDisposable
 
         await _checklists.SetOwnerAsync(lead, item.Id, other.UserId);
         Assert.Equal(other.UserId, (await _checklists.ListAsync(projectId)).First().OwnerId);
+        var inbox = new Portal.Web.Features.Inbox.InboxService(_db, _db.Live, _db.Clock);
+        Assert.Equal(1, (await inbox.CountsAsync(other)).Of(Portal.Web.Features.Inbox.NotificationKind.TaskAssigned));
+        Assert.Equal(0, (await inbox.CountsAsync(member)).Unread);
     }
 
     [Fact]

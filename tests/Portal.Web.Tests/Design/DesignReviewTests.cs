@@ -159,6 +159,19 @@ public sealed class DesignReviewTests : IDisposable
     }
 
     [Fact]
+    public void Versions_that_differ_almost_everywhere_are_shown_as_replaced_instead_of_aligned()
+    {
+        var older = string.Join("\n", Enumerable.Range(0, 3_000).Select(i => $"old line {i}"));
+        var newer = string.Join("\n", Enumerable.Range(0, 3_000).Select(i => $"new line {i}"));
+
+        var diff = DesignDocumentService.Diff(older, newer);
+
+        Assert.Equal(6_000, diff.Count);
+        Assert.All(diff.Take(3_000), l => Assert.Equal(DiffLineKind.Deleted, l.Kind));
+        Assert.Equal(new DiffLine(DiffLineKind.Inserted, null, 3_000, "new line 2999"), diff[^1]);
+    }
+
+    [Fact]
     public async Task Rendered_versions_keep_tables_task_lists_and_code_blocks()
     {
         var projectId = await _db.AddProjectAsync();

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Web.Data;
+using Portal.Web.Features.Inbox;
 using Portal.Web.Features.Projects;
 using Portal.Web.Features.Tasks;
 using Portal.Web.Infrastructure;
@@ -11,7 +12,7 @@ public sealed record ChecklistItemView(
     string? OwnerId, string? OwnerName, long? TaskId);
 
 /// <summary>A project's paper-analysis checklists: answering items with their sources, owners, and turning items into board tasks.</summary>
-public sealed class ChecklistService(IDbContextFactory<PortalDbContext> dbFactory, LiveUpdates live, TimeProvider clock)
+public sealed class ChecklistService(IDbContextFactory<PortalDbContext> dbFactory, LiveUpdates live, InboxNotifier inbox, TimeProvider clock)
 {
     public const int MaxTextLength = 4_000;
 
@@ -69,7 +70,11 @@ public sealed class ChecklistService(IDbContextFactory<PortalDbContext> dbFactor
             throw PortalError.NotFound("There is no such active user.");
         item.OwnerId = ownerId;
         item.UpdatedAt = clock.GetUtcNow();
+        if (ownerId is not null)
+            inbox.Add(db, ownerId, actor.UserId, NotificationKind.TaskAssigned,
+                $"{actor.DisplayName} assigned you the paper-analysis item \"{item.Question}\"", $"/projects/{item.ProjectId}/analysis");
         await db.SaveChangesAsync(ct);
+        if (ownerId is not null) inbox.Announce([ownerId]);
         live.Publish(Topics.Project(item.ProjectId));
     }
 
