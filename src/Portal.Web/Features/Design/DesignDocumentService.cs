@@ -18,16 +18,20 @@ public sealed class DesignDocumentService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var docs = await db.DesignDocuments.AsNoTracking()
             .Where(d => d.ProjectId == projectId && !d.IsDeleted)
-            .Include(d => d.Versions).Include(d => d.ReviewRequests)
-            .AsSplitQuery().ToListAsync(ct);
+            .Include(d => d.ReviewRequests)
+            .ToListAsync(ct);
         var ids = docs.Select(d => d.Id).ToList();
+        // Version numbers and dates only: the Markdown of every version is not needed for a list.
+        var versions = (await db.DesignDocumentVersions.Where(v => ids.Contains(v.DocumentId))
+                .Select(v => new { v.DocumentId, v.Number, v.CreatedAt }).ToListAsync(ct))
+            .ToLookup(v => v.DocumentId);
         var verdicts = await db.ReviewVerdicts.AsNoTracking().Where(v => ids.Contains(v.DocumentId)).ToListAsync(ct);
         var names = await NamesAsync(db, docs.Select(d => d.AuthorId), ct);
         return docs.Select(d =>
             {
-                var latest = d.Versions.Count == 0 ? 0 : d.Versions.Max(v => v.Number);
+                var latest = versions[d.Id].Select(v => v.Number).DefaultIfEmpty(0).Max();
                 var state = DesignApprovalRules.StateOf(latest, d.ReviewRequests.Select(r => r.ReviewerId), verdicts.Where(v => v.DocumentId == d.Id));
-                var updated = d.Versions.Select(v => v.CreatedAt).DefaultIfEmpty(d.CreatedAt).Max();
+                var updated = versions[d.Id].Select(v => v.CreatedAt).DefaultIfEmpty(d.CreatedAt).Max();
                 return new DesignDocumentSummary(d.Id, d.Title, d.Component, names.GetValueOrDefault(d.AuthorId, "?"), latest, state, updated);
             })
             .OrderBy(d => d.Component.HasValue).ThenBy(d => d.Component).ThenBy(d => d.Title)
@@ -38,21 +42,26 @@ public sealed class DesignDocumentService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var doc = await db.DesignDocuments.AsNoTracking()
-                      .Include(d => d.Versions).Include(d => d.ReviewRequests)
-                      .AsSplitQuery()
+                      .Include(d => d.ReviewRequests)
                       .FirstOrDefaultAsync(d => d.Id == documentId && !d.IsDeleted, ct)
                   ?? throw PortalError.NotFound($"There is no design document {documentId}.");
+        var versions = await db.DesignDocumentVersions.Where(v => v.DocumentId == documentId)
+            .Select(v => new { v.Number, v.AuthorId, v.CreatedAt }).ToListAsync(ct);
         var verdicts = await db.ReviewVerdicts.AsNoTracking().Where(v => v.DocumentId == documentId).ToListAsync(ct);
         var threads = await db.ReviewThreads.AsNoTracking().Include(t => t.Comments)
             .Where(t => t.DocumentId == documentId && !t.IsDeleted).OrderBy(t => t.VersionNumber).ThenBy(t => t.Line).ThenBy(t => t.Id)
             .ToListAsync(ct);
 
-        var latest = doc.Versions.Count == 0 ? 0 : doc.Versions.Max(v => v.Number);
+        var latest = versions.Select(v => v.Number).DefaultIfEmpty(0).Max();
         var names = await NamesAsync(db,
-            [doc.AuthorId, .. doc.Versions.Select(v => v.AuthorId), .. doc.ReviewRequests.Select(r => r.ReviewerId),
+            [doc.AuthorId, .. versions.Select(v => v.AuthorId), .. doc.ReviewRequests.Select(r => r.ReviewerId),
              .. threads.Select(t => t.AuthorId), .. threads.SelectMany(t => t.Comments).Select(c => c.AuthorId)], ct);
         string Name(string id) => names.GetValueOrDefault(id, "?");
-        var linesByVersion = doc.Versions.ToDictionary(v => v.Number, v => SplitLines(v.Markdown));
+        // Only versions that carry line threads are read in full, to quote the line.
+        var quoted = threads.Where(t => t.Line is not null).Select(t => t.VersionNumber).Distinct().ToList();
+        var linesByVersion = (await db.DesignDocumentVersions.Where(v => v.DocumentId == documentId && quoted.Contains(v.Number))
+                .Select(v => new { v.Number, v.Markdown }).ToListAsync(ct))
+            .ToDictionary(v => v.Number, v => SplitLines(v.Markdown));
 
         var reviewers = doc.ReviewRequests.OrderBy(r => r.RequestedAt).Select(r =>
         {
@@ -63,7 +72,7 @@ public sealed class DesignDocumentService(
 
         return new DesignDocumentView(doc.Id, doc.ProjectId, doc.Title, doc.Component, doc.AuthorId, Name(doc.AuthorId), latest,
             DesignApprovalRules.StateOf(latest, doc.ReviewRequests.Select(r => r.ReviewerId), verdicts),
-            doc.Versions.OrderByDescending(v => v.Number).Select(v => new VersionInfo(v.Number, Name(v.AuthorId), v.CreatedAt)).ToList(),
+            versions.OrderByDescending(v => v.Number).Select(v => new VersionInfo(v.Number, Name(v.AuthorId), v.CreatedAt)).ToList(),
             reviewers,
             threads.Select(t => new ThreadView(t.Id, t.VersionNumber, t.Line,
                 t.Line is int l && linesByVersion.TryGetValue(t.VersionNumber, out var lines) && l <= lines.Length ? lines[l - 1] : null,
