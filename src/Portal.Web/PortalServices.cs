@@ -5,6 +5,9 @@ using Portal.Web.Components;
 using Portal.Web.Data;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.Demo;
+using Portal.Web.Features.Analysis;
+using Portal.Web.Features.Design;
+using Portal.Web.Features.Inbox;
 using Portal.Web.Features.Projects;
 using Portal.Web.Features.Releases;
 using Portal.Web.Infrastructure;
@@ -72,6 +75,9 @@ public static class PortalServices
         services.AddDemoFeature();
         services.AddProjectsFeature();
         services.AddReleasesFeature();
+        services.AddAnalysisFeature();
+        services.AddDesignFeature();
+        services.AddInboxFeature();
         return builder;
     }
 
