@@ -4,6 +4,7 @@ using MudBlazor.Services;
 using Portal.Web.Components;
 using Portal.Web.Data;
 using Portal.Web.Features.Account;
+using Portal.Web.Features.Curves;
 using Portal.Web.Features.Demo;
 using Portal.Web.Features.Projects;
 using Portal.Web.Infrastructure;
@@ -66,6 +67,7 @@ public static class PortalServices
 
         services.AddDemoFeature();
         services.AddProjectsFeature();
+        services.AddCurvesFeature();
         return builder;
     }
 
@@ -80,6 +82,7 @@ public static class PortalServices
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapAccountEndpoints();
+        app.MapCurves();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
