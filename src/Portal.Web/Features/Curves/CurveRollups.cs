@@ -93,7 +93,7 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory)
         return new SeriesState(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
     }
 
-    /// <summary>Reads raw points in [from, to] in step order; NaN (stored as NULL by SQLite) comes back as NaN.</summary>
+    /// <summary>Reads raw points in [from, to] in step order; a NaN point comes back as NaN.</summary>
     public static async Task<List<SeriesPoint>> ReadRawAsync(SqliteConnection connection, long runId, string name, long fromStep, long toStep, int limit, CancellationToken cancellationToken, SqliteTransaction? transaction = null)
     {
         await using var command = connection.CreateCommand();
@@ -108,7 +108,8 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var value = reader.IsDBNull(1) ? double.NaN : reader.GetDouble(1);
+            // SQLite cannot hold a NaN REAL: a NaN point is stored as NULL or as the text 'NaN' (the column is NOT NULL).
+            var value = reader.IsDBNull(1) || reader.GetFieldType(1) == typeof(string) ? double.NaN : reader.GetDouble(1);
             points.Add(new SeriesPoint(reader.GetInt64(0), value, FromStoredTime(reader.GetInt64(2)).ToUnixTimeMilliseconds()));
         }
         return points;
