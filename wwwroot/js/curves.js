@@ -190,14 +190,13 @@
         this.plot.setData(data, !this.zoom);
         this.ignoreScale = false;
       }
-      this.timings.drawMs = performance.now() - t0;
+      this.renderStart = t0;
       this.renderSide();
       let points = 0, last = null;
       for (const s of this.series.values()) { points += s.points.length; last = Math.max(last ?? -Infinity, s.maxStep); }
       this.el.dataset.points = String(points);
       this.el.dataset.lastStep = last === null ? '' : String(last);
-      this.el.dataset.drawMs = this.timings.drawMs.toFixed(1);
-      this.el.dataset.ready = 'true';
+      if (this.timings.fetchMs !== undefined) this.el.dataset.fetchMs = this.timings.fetchMs.toFixed(1);
     }
 
     makeOptions() {
@@ -225,6 +224,17 @@
     }
 
     drawOverlays(u) {
+      this.drawOverlaysOn(u);
+      // uPlot draws in a microtask after setData; this hook runs once the canvas is done.
+      if (this.renderStart !== null && this.renderStart !== undefined) {
+        this.timings.drawMs = performance.now() - this.renderStart;
+        this.renderStart = null;
+        this.el.dataset.drawMs = this.timings.drawMs.toFixed(1);
+        this.el.dataset.ready = 'true';
+      }
+    }
+
+    drawOverlaysOn(u) {
       const ctx = u.ctx;
       const { left, top, width, height } = u.bbox;
       ctx.save();
@@ -390,6 +400,7 @@
       if (this.charts.has(metric)) return;
       const chart = new Chart(this, el, metric, config || {});
       this.charts.set(metric, chart);
+      el.dataset.annotations = String(this.annotationsFor(metric).length);
       await this.started.catch(() => { });
       await chart.load();
     }

@@ -105,10 +105,12 @@ public sealed partial class RunCharts
     private async Task PushAnnotationsAsync()
     {
         if (_js is null) return;
-        await _js.InvokeVoidAsync("setAnnotations", _annotations.Select(a => new
+        var list = _annotations.Select(a => new
         {
             a.Id, a.RunId, a.Metric, a.FromStep, a.ToStep, a.Comment, State = a.State.ToString(),
-        }).ToArray());
+        }).ToArray();
+        // One argument: a bare array would be spread over the params array by covariance.
+        await _js.InvokeVoidAsync("setAnnotations", [list]);
     }
 
     private async Task AddAnnotationAsync()
