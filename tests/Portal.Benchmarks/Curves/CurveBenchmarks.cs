@@ -16,7 +16,7 @@ namespace Portal.Benchmarks.Curves;
 /// protocol, cookie-authenticated, like the browser's chart) to /hubs/metrics on loopback, all in this process
 /// with the server. Each batch is timed from the start of its SQLite write (as the metric writer does it) through
 /// MetricStream.PublishAsync to each viewer's "points" handler.
-/// Usage: curves-latency [viewers=100,1000] [batches=200] [points-per-batch=10] [interval-ms=50]
+/// Usage: curves-latency [viewers=100,1000] [batches=200] [points-per-batch=10] [interval-ms=50] [store|publish]
 /// </summary>
 public sealed class CurveLatencyBenchmark : IBenchmark
 {
@@ -29,11 +29,15 @@ public sealed class CurveLatencyBenchmark : IBenchmark
         var batches = args.Length > 1 ? int.Parse(args[1]) : 200;
         var perBatch = args.Length > 2 ? int.Parse(args[2]) : 10;
         var intervalMs = args.Length > 3 ? int.Parse(args[3]) : 50;
+        // "publish" skips the SQLite write and times from MetricStream.PublishAsync alone.
+        var store = args.Length <= 4 || args[4] != "publish";
 
         using var app = CurveBenchmarkSupport.CreateApp();
         var server = app.ServerAddress;
         var cookies = await CurveBenchmarkSupport.SignInAsync(server, "mentor1");
-        Console.WriteLine($"{Environment.ProcessorCount} cores, server and viewers in one process on loopback, JSON protocol");
+        var stream = app.Services.GetRequiredService<Portal.Web.Features.Runs.MetricStream>();
+        Console.WriteLine($"{Environment.ProcessorCount} cores, server and viewers in one process on loopback, JSON protocol, timed from " +
+                          (store ? "the start of the batch's SQLite write" : "MetricStream.PublishAsync"));
         foreach (var viewers in viewerCounts)
         {
             var runId = await CurveTestData.CreateRunAsync(app);
@@ -52,9 +56,13 @@ public sealed class CurveLatencyBenchmark : IBenchmark
                     connection.On<LivePoints>("points", message =>
                     {
                         var now = Stopwatch.GetTimestamp();
-                        if (sentAt.TryGetValue(message.Steps[0], out var sent))
+                        // A message can carry several batches (the fan-out merges what queued up): time each batch.
+                        foreach (var step in message.Steps)
+                        {
+                            if (!sentAt.TryGetValue(step, out var sent)) continue;
                             latencies.Add(Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds);
-                        Interlocked.Increment(ref received);
+                            Interlocked.Increment(ref received);
+                        }
                     });
                     await connection.StartAsync();
                     await connection.InvokeAsync("Watch", runId, "train/loss");
@@ -69,7 +77,8 @@ public sealed class CurveLatencyBenchmark : IBenchmark
             {
                 var batch = points.GetRange(b * perBatch, perBatch);
                 sentAt[batch[0].Step] = Stopwatch.GetTimestamp();
-                await CurveTestData.WritePointsAsync(app, runId, batch);
+                if (store) await CurveTestData.WritePointsAsync(app, runId, batch);
+                else await stream.PublishAsync(runId, batch);
                 await Task.Delay(intervalMs);
             }
             var expected = (long)batches * viewers;

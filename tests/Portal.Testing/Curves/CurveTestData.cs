@@ -40,6 +40,12 @@ public static class CurveTestData
         await using (var connection = new SqliteConnection(db.Database.GetConnectionString()))
         {
             await connection.OpenAsync();
+            // As the metric writer runs: WAL with synchronous=NORMAL.
+            await using (var pragma = connection.CreateCommand())
+            {
+                pragma.CommandText = "PRAGMA synchronous=NORMAL";
+                await pragma.ExecuteNonQueryAsync();
+            }
             await using var transaction = connection.BeginTransaction();
             await using var insert = connection.CreateCommand();
             insert.Transaction = transaction;

@@ -32,6 +32,10 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory)
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var connection = new SqliteConnection(db.Database.GetConnectionString());
         await connection.OpenAsync(cancellationToken);
+        // Tiers are derived data: in WAL mode NORMAL keeps them consistent and spares an fsync per catch-up.
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA synchronous=NORMAL";
+        await pragma.ExecuteNonQueryAsync(cancellationToken);
         return connection;
     }
 

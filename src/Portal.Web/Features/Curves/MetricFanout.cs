@@ -56,18 +56,23 @@ public sealed class MetricFanout(MetricStream stream, IHubContext<MetricsHub> hu
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await foreach (var (runId, points) in _queue.Reader.ReadAllAsync(stoppingToken))
+        while (await _queue.Reader.WaitToReadAsync(stoppingToken))
         {
-            foreach (var series in points.GroupBy(p => p.Name))
+            // Whatever queued up while the last messages went out travels together: one message per (run, metric)
+            // however many batches it holds, so a busy moment costs fewer sends instead of a growing backlog.
+            var pending = new List<(long RunId, IReadOnlyList<MetricPointDto> Points)>();
+            while (pending.Count < 1000 && _queue.Reader.TryRead(out var item)) pending.Add(item);
+            foreach (var series in pending.SelectMany(b => b.Points.Select(p => (b.RunId, Point: p))).GroupBy(x => (x.RunId, x.Point.Name)))
             {
-                var ordered = series.OrderBy(p => p.Step).ToList();
-                var message = new LivePoints(runId, series.Key,
+                var ordered = series.Select(x => x.Point).OrderBy(p => p.Step).ToList();
+                var (runId, name) = series.Key;
+                var message = new LivePoints(runId, name,
                     ordered.Select(p => p.Step).ToArray(),
                     ordered.Select(p => double.IsNaN(p.Value) ? (double?)null : p.Value).ToArray(),
                     ordered.Select(p => p.WallTime.ToUnixTimeMilliseconds()).ToArray());
                 try
                 {
-                    await hub.Clients.Group(Group(runId, series.Key)).SendAsync("points", message, stoppingToken);
+                    await hub.Clients.Group(Group(runId, name)).SendAsync("points", message, stoppingToken);
                     await hub.Clients.Group(Group(runId, null)).SendAsync("points", message, stoppingToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)

@@ -1,37 +1,40 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 using Portal.Web.Features.Runs;
 
 namespace Portal.Web.Features.Curves;
 
 /// <summary>
-/// Brings a series' chart tiers up to date shortly after each stored batch, off the ingestion path, so that
-/// opening a chart of a long run finds the tiers current. A series already queued is not queued twice.
+/// Brings the chart tiers of series that received points up to date, off the ingestion path, so that opening a
+/// chart of a long run finds them current. It works once a second over the series touched since: catching up many
+/// batches at once costs about the same as one, and the metric writer meets its SQLite write lock rarely.
 /// </summary>
 public sealed class RollupRoller(MetricStream stream, CurveRollups rollups, ILogger<RollupRoller> logger) : BackgroundService
 {
-    private readonly Channel<(long RunId, string Name)> _queue = Channel.CreateUnbounded<(long, string)>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ConcurrentDictionary<(long, string), byte> _pending = new();
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    private readonly ConcurrentDictionary<(long RunId, string Name), byte> _touched = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var subscription = stream.SubscribeAll((runId, points) =>
         {
-            foreach (var name in points.Select(p => p.Name).Distinct())
-                if (_pending.TryAdd((runId, name), 0)) _queue.Writer.TryWrite((runId, name));
+            foreach (var point in points) _touched.TryAdd((runId, point.Name), 0);
             return ValueTask.CompletedTask;
         });
-        await foreach (var (runId, name) in _queue.Reader.ReadAllAsync(stoppingToken))
+        using var timer = new PeriodicTimer(Interval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            _pending.TryRemove((runId, name), out _);
-            try
+            foreach (var key in _touched.Keys)
             {
-                await using var connection = await rollups.OpenAsync(stoppingToken);
-                await rollups.EnsureCurrentAsync(connection, runId, name, stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Could not roll up {Metric} of run {RunId}", name, runId);
+                _touched.TryRemove(key, out _);
+                try
+                {
+                    await using var connection = await rollups.OpenAsync(stoppingToken);
+                    await rollups.EnsureCurrentAsync(connection, key.RunId, key.Name, stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning(e, "Could not roll up {Metric} of run {RunId}", key.Name, key.RunId);
+                }
             }
         }
     }
