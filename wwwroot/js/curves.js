@@ -432,12 +432,24 @@
       for (const c of this.charts.values()) c.destroy();
       this.charts.clear();
       this.connection.stop();
+      window.portalCurves.forget(this);
     }
   }
 
+  const sets = new Set();
+
   window.portalCurves = {
-    create: (dotnet, runs, options) => new CurveSet(dotnet, runs, options),
-    // Exposed for tests of the live rule.
+    create: (dotnet, runs, options) => { const set = new CurveSet(dotnet, runs, options); sets.add(set); return set; },
+    forget: set => sets.delete(set),
+    // What a chart holds for one run's metric (whole range), so tests can compare a live chart with a reload.
+    snapshot(metric, runId) {
+      for (const set of sets) {
+        const chart = set.charts.get(metric);
+        const series = chart && chart.series.get(runId);
+        if (series) return { level: series.level, count: series.count, steps: series.points.map(p => p.s), values: series.points.map(p => p.v) };
+      }
+      return null;
+    },
     chooseLevel, m4, rebucket,
   };
 })();

@@ -62,6 +62,36 @@ public sealed class LiveCurveJourneyTests : IClassFixture<PortalAppFactory>, ICl
     }
 
     [Fact]
+    public async Task A_live_chart_that_outgrew_its_point_budget_shows_the_same_points_as_a_reload()
+    {
+        var runId = await CurveTestData.CreateRunAsync(_app);
+        var projectId = await _app.WithDbAsync(db => db.Runs.Where(r => r.Id == runId).Select(r => r.ProjectId).FirstAsync());
+        var loss = CurveTestData.Curve("train/loss", 0, 9_000, seed: 3);
+        loss[7_777] = loss[7_777] with { Value = 50.0 };
+        loss[4_100] = loss[4_100] with { Value = double.NaN };
+        await CurveTestData.WritePointsAsync(_app, runId, loss[..1_500]);
+
+        var page = await _browser.SignInAsync(_app.ServerAddress, "mentor3");
+        await page.GotoAsync($"projects/{projectId}/compare?runs={runId}");
+        await page.WaitForSelectorAsync($"{Chart("train/loss")}[data-ready=true][data-last-step=\"1499\"]");
+        // Live batches take the series past 2,000 points: the browser has to switch to buckets, then coarser ones.
+        for (var from = 1_500; from < loss.Count; from += 750)
+            await CurveTestData.WritePointsAsync(_app, runId, loss[from..Math.Min(loss.Count, from + 750)]);
+        await page.WaitForSelectorAsync($"{Chart("train/loss")}[data-last-step=\"8999\"]");
+
+        var live = await page.EvaluateAsync<string>($"() => JSON.stringify(portalCurves.snapshot('train/loss', {runId}))");
+        var reloaded = await page.EvaluateAsync<string>($$"""
+            async () => {
+              const d = (await (await fetch('/api/curves/series?run={{runId}}&metric=train/loss')).json())[0];
+              return JSON.stringify({ level: d.level, count: d.count, steps: d.steps, values: d.values });
+            }
+            """);
+        Assert.Equal(reloaded, live);
+        Assert.Contains("50", live);
+        Assert.Contains("4100", live);
+    }
+
+    [Fact]
     public async Task A_compare_page_for_a_run_that_does_not_exist_says_so()
     {
         var page = await _browser.SignInAsync(_app.ServerAddress, "mentor1");
