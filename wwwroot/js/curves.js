@@ -106,7 +106,8 @@
     return null;
   }
 
-  const fmt = v => (v === null || v === undefined) ? '—' : String(+v.toPrecision(8));
+  // Hover shows the stored value exactly, not rounded.
+  const fmt = v => (v === null || v === undefined) ? '—' : String(v);
 
   class Chart {
     constructor(owner, el, metric, config) {
