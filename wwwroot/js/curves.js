@@ -213,7 +213,7 @@
       return {
         width, height: 260,
         series,
-        scales: { x: { time: useTime }, y: opts.log ? { distr: 3 } : {} },
+        scales: { x: { time: useTime }, y: opts.log ? { distr: 3 } : { range: (u, min, max) => this.yRange(min, max) } },
         axes: [{}, { size: 60 }],
         cursor: { drag: { x: true, y: false, setScale: true } },
         legend: { live: true },
@@ -222,6 +222,16 @@
           setScale: [(u, key) => { if (key === 'x') this.onZoom(u); }],
         },
       };
+    }
+
+    // Keeps the paper's band in view, however far below it the curve still is.
+    yRange(min, max) {
+      for (const c of this.claims) {
+        min = min === null ? c.low : Math.min(min, c.low);
+        max = max === null ? c.high : Math.max(max, c.high);
+      }
+      if (min === null || max === null) return [0, 1];
+      return uPlot.rangeNum(min, max, 0.1, true);
     }
 
     drawOverlays(u) {
@@ -332,7 +342,7 @@
           const gap = lv.v - c.value;
           const within = lv.v >= c.low - 1e-9 && lv.v <= c.high + 1e-9;
           const splitNote = r.split && c.split && r.split.toLowerCase() !== c.split.toLowerCase() ? ` <i>(run on ${escapeHtml(r.split)})</i>` : '';
-          lines.push(`<div class="${within ? 'curve-within' : 'curve-outside'}" data-run="${r.id}">${escapeHtml(r.label)}: ${fmt(lv.v)} at step ${lv.s}, gap ${gap >= 0 ? '+' : ''}${fmt(gap)} ${within ? 'within' : 'outside'} ±${c.tolerance}${splitNote}</div>`);
+          lines.push(`<div class="${within ? 'curve-within' : 'curve-outside'}" data-run="${r.id}">${escapeHtml(r.label)}: ${fmt(lv.v)} at step ${lv.s}, gap ${gap >= 0 ? '+' : ''}${+gap.toFixed(4)} ${within ? 'within' : 'outside'} ±${c.tolerance}${splitNote}</div>`);
         });
       }
       this.sideEl.innerHTML = lines.join('');
