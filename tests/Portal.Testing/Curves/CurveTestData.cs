@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Contracts;
 using Portal.Web.Data;
+using Portal.Web.Features.Curves;
 using Portal.Web.Features.Runs;
 
 namespace Portal.Testing.Curves;
@@ -60,9 +61,9 @@ public static class CurveTestData
             {
                 name.Value = p.Name;
                 step.Value = p.Step;
-                // SQLite turns a NaN REAL into NULL, which the NOT NULL column refuses: NaN is stored as text.
-                if (double.IsNaN(p.Value)) { value.SqliteType = SqliteType.Text; value.Value = "NaN"; }
-                else { value.SqliteType = SqliteType.Real; value.Value = p.Value; }
+                // SQLite turns a NaN REAL into NULL, which the NOT NULL column refuses: NaN is stored as the
+                // metric writer's sentinel.
+                value.Value = double.IsNaN(p.Value) ? BitConverter.Int64BitsToDouble(CurveRollups.NaNSentinelBits) : p.Value;
                 time.Value = ToStoredTime(p.WallTime);
                 await insert.ExecuteNonQueryAsync();
             }

@@ -77,6 +77,15 @@ public sealed class CurveStoreTests(PortalAppFactory app) : IClassFixture<Portal
     }
 
     [Fact]
+    public void The_metric_writers_NaN_sentinel_reads_back_as_NaN_and_ordinary_values_unchanged()
+    {
+        Assert.True(double.IsNaN(CurveRollups.FromStoredValue(BitConverter.Int64BitsToDouble(CurveRollups.NaNSentinelBits))));
+        Assert.Equal(-0.0, CurveRollups.FromStoredValue(-0.0));
+        Assert.Equal(double.Epsilon, CurveRollups.FromStoredValue(double.Epsilon));
+        Assert.Equal(42.5, CurveRollups.FromStoredValue(42.5));
+    }
+
+    [Fact]
     public async Task A_run_that_does_not_exist_is_named_in_a_not_found_error()
     {
         var error = await Assert.ThrowsAsync<PortalError>(() => Curves.GetSeriesAsync([987_654], "train/loss", null, null));

@@ -112,12 +112,19 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            // SQLite cannot hold a NaN REAL: a NaN point is stored as NULL or as the text 'NaN' (the column is NOT NULL).
-            var value = reader.IsDBNull(1) || reader.GetFieldType(1) == typeof(string) ? double.NaN : reader.GetDouble(1);
+            var value = reader.IsDBNull(1) || reader.GetFieldType(1) == typeof(string) ? double.NaN : FromStoredValue(reader.GetDouble(1));
             points.Add(new SeriesPoint(reader.GetInt64(0), value, FromStoredTime(reader.GetInt64(2)).ToUnixTimeMilliseconds()));
         }
         return points;
     }
+
+    /// <summary>
+    /// SQLite cannot hold a NaN REAL (a bound NaN becomes NULL): the metric writer stores NaN as a sentinel REAL,
+    /// a negative subnormal no metric produces (the same bits as NaNSentinel in Features/Runs). NULL or text also read as NaN.
+    /// </summary>
+    public const long NaNSentinelBits = unchecked((long)0x8000_0000_0000_0BADUL);
+
+    public static double FromStoredValue(double stored) => BitConverter.DoubleToInt64Bits(stored) == NaNSentinelBits ? double.NaN : stored;
 
     private static async Task<bool> RollChunkAsync(SqliteConnection connection, long runId, string name, SeriesState? state, CancellationToken cancellationToken)
     {
