@@ -461,6 +461,14 @@
       }
       return null;
     },
+    // Zooms a chart's x axis as a drag across it would (for tests and links to a step range).
+    zoom(metric, min, max) {
+      for (const set of sets) {
+        const chart = set.charts.get(metric);
+        if (chart && chart.plot) { chart.plot.setScale('x', { min, max }); return true; }
+      }
+      return false;
+    },
     chooseLevel, m4, rebucket,
   };
 })();

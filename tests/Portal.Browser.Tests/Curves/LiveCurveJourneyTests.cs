@@ -89,6 +89,10 @@ public sealed class LiveCurveJourneyTests : IClassFixture<PortalAppFactory>, ICl
         Assert.Equal(reloaded, live);
         Assert.Contains("50", live);
         Assert.Contains("4100", live);
+
+        // Zoomed in on 200 steps, the chart fetches that range at full resolution.
+        Assert.True(await page.EvaluateAsync<bool>("() => portalCurves.zoom('train/loss', 7700, 7899)"));
+        await page.WaitForSelectorAsync($"{Chart("train/loss")}[data-zoom-level=\"0\"]");
     }
 
     [Fact]
