@@ -433,6 +433,12 @@
 
     resetZoom() { for (const c of this.charts.values()) c.resetZoom(); }
 
+    // The step range a chart is zoomed to, so a review can be pinned to what the mentor is looking at.
+    zoomedRange(metric) {
+      const chart = this.charts.get(metric);
+      return chart && chart.zoom ? [Math.floor(chart.zoom.from), Math.ceil(chart.zoom.to)] : null;
+    }
+
     timings() {
       const out = {};
       for (const [m, c] of this.charts) out[m] = c.timings;

@@ -93,6 +93,10 @@ public sealed class LiveCurveJourneyTests : IClassFixture<PortalAppFactory>, ICl
         // Zoomed in on 200 steps, the chart fetches that range at full resolution.
         Assert.True(await page.EvaluateAsync<bool>("() => portalCurves.zoom('train/loss', 7700, 7899)"));
         await page.WaitForSelectorAsync($"{Chart("train/loss")}[data-zoom-level=\"0\"]");
+        // A review can take the zoomed range as its steps.
+        await page.ClickAsync("[data-testid=annotate-use-zoom]");
+        await page.WaitForFunctionAsync($"() => document.querySelector('{Field("annotate-from")}').value === '7700'");
+        Assert.Equal("7899", await page.InputValueAsync(Field("annotate-to")));
     }
 
     [Fact]

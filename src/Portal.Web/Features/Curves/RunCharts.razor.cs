@@ -130,6 +130,14 @@ public sealed partial class RunCharts
         catch (PortalError e) { Snackbar.Add(e.Message, Severity.Error); }
     }
 
+    private async Task UseZoomedRangeAsync()
+    {
+        if (_js is null || _form.Metric is null) { Snackbar.Add("Pick the metric whose chart you zoomed.", Severity.Info); return; }
+        var range = await _js.InvokeAsync<long[]?>("zoomedRange", _form.Metric);
+        if (range is not { Length: 2 }) { Snackbar.Add($"Drag across the {_form.Metric} chart to zoom to a step range first.", Severity.Info); return; }
+        (_form.FromStep, _form.ToStep) = (range[0], range[1]);
+    }
+
     private async Task SetSmoothingAsync(double value) { _smoothing = value; await SetOptionsAsync(); }
     private async Task SetLogAsync(bool value) { _log = value; await SetOptionsAsync(); }
     private async Task SetXAxisAsync(string value) { _xAxis = value; await SetOptionsAsync(); }
