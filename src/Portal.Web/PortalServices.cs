@@ -4,6 +4,7 @@ using MudBlazor.Services;
 using Portal.Web.Components;
 using Portal.Web.Data;
 using Portal.Web.Features.Account;
+using Portal.Web.Features.Curves;
 using Portal.Web.Features.Demo;
 using Portal.Web.Features.Analysis;
 using Portal.Web.Features.Design;
@@ -78,6 +79,7 @@ public static class PortalServices
         services.AddAnalysisFeature();
         services.AddDesignFeature();
         services.AddInboxFeature();
+        services.AddCurvesFeature();
         return builder;
     }
 
@@ -95,6 +97,7 @@ public static class PortalServices
         app.MapStaticAssets().AllowAnonymous();
         app.MapAccountEndpoints();
         app.MapReleaseEndpoints();
+        app.MapCurves();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
