@@ -4,6 +4,8 @@ using MudBlazor.Services;
 using Portal.Web.Components;
 using Portal.Web.Data;
 using Portal.Web.Features.Account;
+using Portal.Web.Features.Agents;
+using Portal.Web.Features.Runs;
 using Portal.Web.Features.Demo;
 using Portal.Web.Features.Projects;
 using Portal.Web.Infrastructure;
@@ -66,6 +68,8 @@ public static class PortalServices
 
         services.AddDemoFeature();
         services.AddProjectsFeature();
+        services.AddAgentsFeature();
+        services.AddRunsFeature(builder.Configuration);
         return builder;
     }
 
@@ -80,6 +84,8 @@ public static class PortalServices
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapAccountEndpoints();
+        app.MapAgentHub();
+        app.MapRunEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -18,7 +18,11 @@ internal sealed class RunConfiguration : IEntityTypeConfiguration<Run>
 
 internal sealed class RunFinalMetricConfiguration : IEntityTypeConfiguration<RunFinalMetric>
 {
-    public void Configure(EntityTypeBuilder<RunFinalMetric> b) => b.HasIndex(m => new { m.RunId, m.Name }).IsUnique();
+    public void Configure(EntityTypeBuilder<RunFinalMetric> b)
+    {
+        b.HasIndex(m => new { m.RunId, m.Name }).IsUnique();
+        b.Property(m => m.Value).HasConversion(NaNAsNull.Converter).IsRequired(false);
+    }
 }
 
 internal sealed class MetricPointConfiguration : IEntityTypeConfiguration<MetricPoint>
@@ -26,6 +30,7 @@ internal sealed class MetricPointConfiguration : IEntityTypeConfiguration<Metric
     public void Configure(EntityTypeBuilder<MetricPoint> b)
     {
         b.HasKey(p => new { p.RunId, p.Name, p.Step });
+        b.Property(p => p.Value).HasConversion(NaNAsNull.Converter).IsRequired(false);
         b.HasOne<Run>().WithMany().HasForeignKey(p => p.RunId).OnDelete(DeleteBehavior.Cascade);
     }
 }
@@ -46,4 +51,14 @@ internal sealed class RunArtifactConfiguration : IEntityTypeConfiguration<RunArt
         b.HasIndex(a => new { a.RunId, a.Kind });
         b.HasOne<Run>().WithMany().HasForeignKey(a => a.RunId).OnDelete(DeleteBehavior.Cascade);
     }
+}
+
+/// <summary>SQLite turns a bound NaN into NULL, so a NaN value is stored as NULL and read back as NaN; infinities are REALs.</summary>
+internal static class NaNAsNull
+{
+    // convertsNulls is flagged as EF infrastructure (EF1001); it is the documented way to map NULL back to NaN.
+#pragma warning disable EF1001
+    public static readonly Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<double, double?> Converter =
+        new(v => double.IsNaN(v) ? null : v, v => v ?? double.NaN, convertsNulls: true);
+#pragma warning restore EF1001
 }
