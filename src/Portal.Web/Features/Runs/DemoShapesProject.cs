@@ -8,9 +8,9 @@ namespace Portal.Web.Features.Runs;
 
 /// <summary>
 /// A project small enough to reproduce on one CPU: its claim is on the synthetic shapes dataset itself, with a
-/// reference value measured with the detector recipe (docs/demo-shapes-reference.md). The demo's local agent
-/// token comes from Portal:DemoAgentToken, and a detector run is queued so that the local agent starts training
-/// as soon as it connects.
+/// reference value measured with the detector recipe (docs/demo-shapes-reference.md). When Portal:DemoAgentToken
+/// is set (run.sh sets it), that token is stored for the local agent and a detector run is queued, so that the
+/// local agent starts training as soon as it connects.
 /// </summary>
 public sealed class DemoShapesProject(IConfiguration configuration, TimeProvider clock) : IDemoContributor
 {
@@ -25,8 +25,6 @@ public sealed class DemoShapesProject(IConfiguration configuration, TimeProvider
     {
         var now = clock.GetUtcNow();
         var token = configuration["Portal:DemoAgentToken"];
-        if (!string.IsNullOrWhiteSpace(token))
-            await AgentTokenService.AddAsync(db, "Demo local agent", token.Trim(), team["techlead"].Id, now);
 
         var detector = RecipeCatalog.Find(RecipeCatalog.Detector)!;
         var project = new Project
@@ -53,6 +51,9 @@ public sealed class DemoShapesProject(IConfiguration configuration, TimeProvider
         db.Projects.Add(project);
         await db.SaveChangesAsync(cancellationToken);
 
+        // Without a local agent (no demo token configured) a queued run would only wait, so none is queued.
+        if (string.IsNullOrWhiteSpace(token)) return;
+        await AgentTokenService.AddAsync(db, "Demo local agent", token.Trim(), team["techlead"].Id, now);
         db.Runs.Add(new Run
         {
             ProjectId = project.Id,

@@ -113,7 +113,7 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
                 {
                     c.Name.Value = p.Name;
                     c.Step.Value = p.Step;
-                    c.Value.Value = double.IsNaN(p.Value) ? DBNull.Value : p.Value;
+                    c.Value.Value = NaNSentinel.ToStored(p.Value);
                     c.WallTime.Value = WallTimeToProvider.ConvertToProvider(p.WallTime);
                     if (c.Insert.ExecuteNonQuery() == 1) fresh.Add(p);
                     if (p.Step > maxStep) maxStep = p.Step;

@@ -57,7 +57,7 @@ public sealed class MetricPoint
     public long RunId { get; set; }
     public string Name { get; set; } = "";
     public long Step { get; set; }
-    /// <summary>May be NaN or infinite: a diverged loss is a result worth keeping. NaN is stored as NULL.</summary>
+    /// <summary>May be NaN or infinite: a diverged loss is a result worth keeping. NaN is stored as <see cref="NaNSentinel"/>.</summary>
     public double Value { get; set; }
     public DateTimeOffset WallTime { get; set; }
 }

@@ -21,7 +21,7 @@ internal sealed class RunFinalMetricConfiguration : IEntityTypeConfiguration<Run
     public void Configure(EntityTypeBuilder<RunFinalMetric> b)
     {
         b.HasIndex(m => new { m.RunId, m.Name }).IsUnique();
-        b.Property(m => m.Value).HasConversion(NaNAsNull.Converter).IsRequired(false);
+        b.Property(m => m.Value).HasConversion(NaNSentinel.Converter);
     }
 }
 
@@ -30,7 +30,7 @@ internal sealed class MetricPointConfiguration : IEntityTypeConfiguration<Metric
     public void Configure(EntityTypeBuilder<MetricPoint> b)
     {
         b.HasKey(p => new { p.RunId, p.Name, p.Step });
-        b.Property(p => p.Value).HasConversion(NaNAsNull.Converter).IsRequired(false);
+        b.Property(p => p.Value).HasConversion(NaNSentinel.Converter);
         b.HasOne<Run>().WithMany().HasForeignKey(p => p.RunId).OnDelete(DeleteBehavior.Cascade);
     }
 }
@@ -53,12 +53,18 @@ internal sealed class RunArtifactConfiguration : IEntityTypeConfiguration<RunArt
     }
 }
 
-/// <summary>SQLite turns a bound NaN into NULL, so a NaN value is stored as NULL and read back as NaN; infinities are REALs.</summary>
-internal static class NaNAsNull
+/// <summary>
+/// SQLite turns a bound NaN into NULL, so NaN is stored as a sentinel REAL (a negative subnormal no metric
+/// produces) and read back as NaN through EF; infinities are ordinary REALs. Raw SQL readers use <see cref="FromStored"/>.
+/// </summary>
+public static class NaNSentinel
 {
-    // convertsNulls is flagged as EF infrastructure (EF1001); it is the documented way to map NULL back to NaN.
-#pragma warning disable EF1001
-    public static readonly Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<double, double?> Converter =
-        new(v => double.IsNaN(v) ? null : v, v => v ?? double.NaN, convertsNulls: true);
-#pragma warning restore EF1001
+    public const long Bits = unchecked((long)0x8000_0000_0000_0BADUL);
+    public static readonly double Value = BitConverter.Int64BitsToDouble(Bits);
+
+    public static double ToStored(double v) => double.IsNaN(v) ? Value : v;
+    public static double FromStored(double v) => BitConverter.DoubleToInt64Bits(v) == Bits ? double.NaN : v;
+
+    public static readonly Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<double, double> Converter =
+        new(v => ToStored(v), v => FromStored(v));
 }
