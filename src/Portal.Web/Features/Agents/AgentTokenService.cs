@@ -42,7 +42,7 @@ public sealed class AgentTokenService(IDbContextFactory<PortalDbContext> dbFacto
     }
 
     /// <summary>Stores a token with a given secret; the demo uses it for its configured local-agent token.</summary>
-    internal static async Task<AgentToken> AddAsync(PortalDbContext db, string name, string secret, string createdById, DateTimeOffset now)
+    public static async Task<AgentToken> AddAsync(PortalDbContext db, string name, string secret, string createdById, DateTimeOffset now)
     {
         var token = new AgentToken
         {
