@@ -6,5 +6,18 @@ public static class DemoReference
     public const double Ap50 = 0;
 
     /// <summary>The config of the run the demo queues for the local agent: short enough to finish in minutes on a CPU.</summary>
-    public const string DemoRunConfig = "{}";
+    public const string DemoRunConfig = """
+        {
+          "steps": 600,
+          "batchSize": 32,
+          "learningRate": 0.003,
+          "evalEvery": 100,
+          "checkpointEvery": 100,
+          "logEvery": 50,
+          "trainImages": 2000,
+          "valImages": 200,
+          "imageSize": 64,
+          "width": 16
+        }
+        """;
 }
