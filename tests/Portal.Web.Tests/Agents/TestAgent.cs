@@ -62,6 +62,17 @@ public sealed class TestAgent : IAsyncDisposable
         return job;
     }
 
+    /// <summary>Takes jobs until the given run comes, finishing other tests' runs on the way (the agent has one slot).</summary>
+    public async Task<JobAssignment> TakeJobForAsync(long runId)
+    {
+        while (true)
+        {
+            var job = await TakeJobAsync() ?? throw new InvalidOperationException($"Run {runId} was not offered.");
+            if (job.RunId == runId) return job;
+            await FinishAsync(job.RunId, RunOutcomeStatus.Cancelled, 0);
+        }
+    }
+
     public Task<MetricBatchAck> SendAsync(long runId, long sequence, IEnumerable<MetricPointDto> points) =>
         Hub.InvokeAsync<MetricBatchAck>(nameof(IAgentHub.SendMetrics), new MetricBatch(runId, sequence, points.ToList()));
 
