@@ -15,17 +15,24 @@ public sealed class LostRunMonitor(IDbContextFactory<PortalDbContext> dbFactory,
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var startedAt = clock.GetUtcNow();
-        await MarkAgentsDisconnectedAsync(stoppingToken);
-        var period = TimeSpan.FromSeconds(Math.Clamp(options.Value.LostAfterSeconds / 6, 0.2, 5));
-        using var timer = new PeriodicTimer(period, clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        try
         {
-            try { await SweepAsync(startedAt, stoppingToken); }
-            catch (Exception e) when (e is not OperationCanceledException)
+            var startedAt = clock.GetUtcNow();
+            await MarkAgentsDisconnectedAsync(stoppingToken);
+            var period = TimeSpan.FromSeconds(Math.Clamp(options.Value.LostAfterSeconds / 6, 0.2, 5));
+            using var timer = new PeriodicTimer(period, clock);
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                logger.LogError(e, "Looking for lost runs failed; trying again at the next tick");
+                try { await SweepAsync(startedAt, stoppingToken); }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogError(e, "Looking for lost runs failed; trying again at the next tick");
+                }
             }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The portal is stopping.
         }
     }
 
