@@ -31,17 +31,21 @@ public sealed class IngestionBenchmark : IBenchmark
         var total = (long)agents * batchesPerAgent * perBatch;
         Console.WriteLine($"{Environment.ProcessorCount} cores, {agents} agents x {batchesPerAgent} batches x {perBatch} points = {total:N0} points, {viewers} viewers");
 
-        var ceiling = MeasureCeiling(total);
-        Console.WriteLine($"ceiling: plain SQLite prepared INSERT, one transaction per 50,000 rows: {ceiling:N0} points/s");
+        // The machine is shared, so the ceiling is measured right before and right after, and their mean is used.
+        var before = MeasureCeiling(total, 1);
+        Console.WriteLine($"ceiling before: plain SQLite prepared single-row INSERT, one transaction per 50,000 rows: {before:N0} points/s");
 
         var endToEnd = await MeasureEndToEndAsync(agents, batchesPerAgent, viewers);
         Console.WriteLine($"end to end: {endToEnd:N0} points/s stored and delivered to each of {viewers} viewers");
+        var after = MeasureCeiling(total, 1);
+        var ceiling = (before + after) / 2;
+        Console.WriteLine($"ceiling after: {after:N0} points/s; mean {ceiling:N0} points/s");
         Console.WriteLine($"ratio to ceiling: {endToEnd / ceiling:P0} (targets: >= 100,000 points/s and >= 50%)");
         return endToEnd >= 100_000 && endToEnd >= ceiling / 2 ? 0 : 1;
     }
 
-    /// <summary>The same table and statement as the portal's writer, with nothing in front of it.</summary>
-    private static double MeasureCeiling(long points)
+    /// <summary>The same table and statement as the portal's writer, with nothing in front of it; rows per statement as given.</summary>
+    private static double MeasureCeiling(long points, int rowsPerStatement)
     {
         var file = Path.Combine(Path.GetTempPath(), $"ceiling-{Guid.NewGuid():N}.db");
         try
@@ -52,26 +56,32 @@ public sealed class IngestionBenchmark : IBenchmark
             Exec(connection, "CREATE TABLE MetricPoints (RunId INTEGER NOT NULL, Name TEXT NOT NULL, Step INTEGER NOT NULL, Value REAL NOT NULL, " +
                              "WallTime INTEGER NOT NULL, CONSTRAINT PK_MetricPoints PRIMARY KEY (RunId, Name, Step));");
             using var insert = connection.CreateCommand();
-            insert.CommandText = "INSERT INTO MetricPoints (RunId, Name, Step, Value, WallTime) VALUES ($r, $n, $s, $v, $w) ON CONFLICT (RunId, Name, Step) DO NOTHING";
-            var r = insert.Parameters.Add("$r", SqliteType.Integer);
-            var n = insert.Parameters.Add("$n", SqliteType.Text);
-            var s = insert.Parameters.Add("$s", SqliteType.Integer);
-            var v = insert.Parameters.Add("$v", SqliteType.Real);
-            var w = insert.Parameters.Add("$w", SqliteType.Integer);
+            insert.CommandText = "INSERT INTO MetricPoints (RunId, Name, Step, Value, WallTime) VALUES " +
+                string.Join(", ", Enumerable.Range(0, rowsPerStatement).Select(k => $"($r{k}, $n{k}, $s{k}, $v{k}, $w{k})")) +
+                " ON CONFLICT (RunId, Name, Step) DO NOTHING";
+            var p = Enumerable.Range(0, rowsPerStatement).Select(k => (
+                R: insert.Parameters.Add($"$r{k}", SqliteType.Integer), N: insert.Parameters.Add($"$n{k}", SqliteType.Text),
+                S: insert.Parameters.Add($"$s{k}", SqliteType.Integer), V: insert.Parameters.Add($"$v{k}", SqliteType.Real),
+                W: insert.Parameters.Add($"$w{k}", SqliteType.Integer))).ToArray();
             insert.Prepare();
             var clock = Stopwatch.StartNew();
             var wall = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            string[] names = ["loss", "loss_box", "loss_obj", "lr"];
             for (long i = 0; i < points;)
             {
                 using var transaction = connection.BeginTransaction();
                 insert.Transaction = transaction;
-                for (var j = 0; j < 50_000 && i < points; j++, i++)
+                for (var j = 0; j < 50_000 && i < points; j += rowsPerStatement)
                 {
-                    r.Value = 1 + i % 4;
-                    n.Value = (i / 4) % 2 == 0 ? "loss" : "lr";
-                    s.Value = i / 8;
-                    v.Value = 1.0 / (i + 1);
-                    w.Value = wall;
+                    foreach (var row in p)
+                    {
+                        row.R.Value = 1 + i % 4;
+                        row.N.Value = names[(i / 4) % 4];
+                        row.S.Value = i / 16;
+                        row.V.Value = 1.0 / (i + 1);
+                        row.W.Value = wall;
+                        i++;
+                    }
                     insert.ExecuteNonQuery();
                 }
                 transaction.Commit();

@@ -70,13 +70,15 @@ public sealed class MetricIngestionTests : IClassFixture<PortalAppFactory>
             var stored = await AgentTestData.PointCountAsync(_app, runId);
             lock (seen) { Assert.True(stored >= seen.Count + points.Count); seen.AddRange(points); }
         });
-        var batch = TestAgent.Points("loss", 0, 49).ToList();
+        // Over 100 points, so that the writer's multi-row statements and their fallback for resends are both used.
+        var batch = TestAgent.Points("loss", 0, 249).ToList();
         await agent.SendAsync(runId, 1, batch);
         await agent.SendAsync(runId, 1, batch);
-        await agent.SendAsync(runId, 2, TestAgent.Points("loss", 50, 59));
-        await AgentTestData.EventuallyAsync(() => Task.FromResult(seen.Count >= 60), "60 points published");
-        Assert.Equal(60, seen.Count);
-        Assert.Equal(60, seen.Select(p => p.Step).Distinct().Count());
+        await agent.SendAsync(runId, 2, TestAgent.Points("loss", 200, 309)); // overlaps the first by 50 points
+        await AgentTestData.EventuallyAsync(() => Task.FromResult(seen.Count >= 310), "310 points published");
+        Assert.Equal(310, seen.Count);
+        Assert.Equal(310, seen.Select(p => p.Step).Distinct().Count());
+        Assert.Equal(310, await AgentTestData.PointCountAsync(_app, runId));
     }
 
     [Fact]

@@ -18,8 +18,12 @@ public sealed record MetricWriteResult(int Stored, int New, string? Error);
 /// </summary>
 public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, MetricStream stream, ILogger<MetricWriter> logger) : BackgroundService
 {
-    /// <summary>Most points written in one transaction: large enough to amortise the commit, small enough to keep acks prompt.</summary>
-    private const int MaxPointsPerTransaction = 50_000;
+    /// <summary>
+    /// A transaction takes waiting requests until it holds this many points. Small groups commit and answer sooner,
+    /// so a sender prepares its next batch while the writer stores someone else's (with WAL and synchronous=NORMAL a
+    /// commit costs little); one large group would leave every sender waiting on the same commit.
+    /// </summary>
+    private const int MaxPointsPerTransaction = AgentProtocol.MaxPointsPerBatch;
 
     // The same encoding EF uses for DateTimeOffset columns on SQLite, compiled once so that no value is boxed.
     private static readonly Func<DateTimeOffset, long> WallTimeToProvider = new DateTimeOffsetToBinaryConverter().ConvertToProviderTyped;
