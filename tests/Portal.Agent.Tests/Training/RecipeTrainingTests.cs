@@ -6,6 +6,11 @@ using static TorchSharp.torch;
 
 namespace Portal.Agent.Tests.Training;
 
+/// <summary>Timed training runs alone, so the CPU time it measures is its own.</summary>
+[CollectionDefinition(nameof(RecipeTrainingTests), DisableParallelization = true)]
+public sealed class TimedTrainingCollection;
+
+[Collection(nameof(RecipeTrainingTests))]
 public sealed class RecipeTrainingTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string work = Directory.CreateTempSubdirectory("portal-recipe-").FullName;
@@ -46,19 +51,22 @@ public sealed class RecipeTrainingTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void The_detector_AP_rises_visibly_within_a_minute_on_the_cpu()
+    public void The_detector_AP_rises_visibly_within_two_minutes_of_two_cores()
     {
         // The default detector config, cut to a budget that a test run can afford.
         const string config = """{"steps": 400, "evalEvery": 100, "checkpointEvery": 400}""";
         using var run = RecipeCatalog.CreateRun(RecipeCatalog.Detector, config, seed: 7, CPU);
         var sink = new RecordingSink();
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        var cpuBefore = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
 
         var result = run.Train(new TrainingOptions(work), sink, CancellationToken.None);
 
         var ap = sink.Series("eval/AP");
-        output.WriteLine($"{clock.Elapsed.TotalSeconds:F0} s; AP by eval: {string.Join(", ", ap.Select(v => v.ToString("F3")))}; AP50 {result.FinalMetrics["AP50"]:F3}");
-        Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), $"took {clock.Elapsed}");
+        var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:F0} s wall, {cpu.TotalSeconds:F0} s cpu; AP by eval: {string.Join(", ", ap.Select(v => v.ToString("F3")))}; AP50 {result.FinalMetrics["AP50"]:F3}");
+        // CPU time, not wall time: the budget is two minutes of two cores, and a shared machine stretches wall time.
+        Assert.True(cpu < TimeSpan.FromMinutes(4), $"took {cpu} of CPU time");
         Assert.True(result.FinalMetrics["AP50"] > 0.5, $"final AP50 {result.FinalMetrics["AP50"]}");
         Assert.True(ap[^1] > ap[0] + 0.05, "AP did not rise");
     }
