@@ -106,6 +106,32 @@ public sealed class RealAgentTests
         Assert.True(run.LastStep < 100000);
     }
 
+    [Fact]
+    public async Task Revoking_its_token_disconnects_the_real_agent_and_keeps_it_out()
+    {
+        var port = EndToEndPortal.FreePort();
+        using var portal = new EndToEndPortal(port);
+        _ = portal.ServerAddress;
+        var token = await portal.CreateTokenAsync();
+        await using var agent = await EndToEndPortal.StartAgentAsync(port, token, "revoked-agent", EndToEndPortal.TempFolder("agent"));
+        await agent.WaitUntilConnectedAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        var tokenId = await portal.WithDbAsync(db => Task.FromResult(db.AgentTokens.Single(t => t.Name == "end-to-end").Id));
+        using (var scope = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.CreateScope(portal.Services))
+            await Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
+                .GetRequiredService<Portal.Web.Features.Agents.AgentTokenService>(scope.ServiceProvider)
+                .RevokeAsync(await portal.ActorAsync("techlead"), tokenId);
+
+        await EndToEndPortal.EventuallyAsync(() => Task.FromResult(!agent.IsConnected), "the agent is disconnected", 30);
+        // Its reconnect attempts present the same token, which the portal now refuses with the reason.
+        using var http = new HttpClient { BaseAddress = portal.ServerAddress };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var negotiate = await http.PostAsync("hubs/agents/negotiate?negotiateVersion=1", null);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, negotiate.StatusCode);
+        Assert.Contains("revoked", await negotiate.Content.ReadAsStringAsync());
+        Assert.False(agent.IsConnected);
+    }
+
     private sealed class AgentHostHolder
     {
         public Portal.Agent.AgentHost? Host;
