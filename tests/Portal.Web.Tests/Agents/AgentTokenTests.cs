@@ -100,6 +100,18 @@ public sealed class AgentTokenTests(PortalAppFactory app) : IClassFixture<Portal
     }
 
     [Fact]
+    public async Task An_agent_name_cannot_be_taken_over_with_another_token()
+    {
+        var (_, first) = await AgentTestData.CreateTokenAsync(app);
+        var (_, second) = await AgentTestData.CreateTokenAsync(app);
+        await using var owner = await TestAgent.ConnectAsync(app.ServerAddress, first, "named-box");
+        var e = await Assert.ThrowsAsync<HubException>(() => TestAgent.ConnectAsync(app.ServerAddress, second, "named-box"));
+        Assert.Contains("registered with another token", e.Message);
+        await using var again = await TestAgent.ConnectAsync(app.ServerAddress, first, "named-box");
+        Assert.Equal(owner.Welcome.AgentId, again.Welcome.AgentId);
+    }
+
+    [Fact]
     public async Task Calls_before_registering_are_refused_with_a_reason()
     {
         var (_, token) = await AgentTestData.CreateTokenAsync(app);

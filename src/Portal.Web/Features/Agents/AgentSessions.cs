@@ -40,6 +40,11 @@ public sealed class AgentSessions(
             agent = new Agent { Name = name };
             db.Agents.Add(agent);
         }
+        else if (agent.TokenId != tokenId && await db.AgentTokens.AnyAsync(t => t.Id == agent.TokenId && t.RevokedAt == null))
+        {
+            // A name (and the runs it holds) belongs to its token until that token is revoked.
+            throw PortalError.Conflict($"The agent name '{name}' is registered with another token; choose another name.");
+        }
         var hw = hello.Hardware;
         agent.TokenId = tokenId;
         agent.CpuCores = Math.Max(0, hw.CpuCores);
