@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Portal.Contracts;
 using Portal.Web.Data;
+using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Runs;
 
@@ -16,8 +17,14 @@ public sealed record MetricWriteResult(int Stored, int New, string? Error);
 /// twice is stored once. A request is answered only after its transaction committed; the new points are then
 /// published to <see cref="MetricStream"/>.
 /// </summary>
-public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, MetricStream stream, ILogger<MetricWriter> logger) : BackgroundService
+public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, MetricStream stream, LiveUpdates live, TimeProvider clock,
+    ILogger<MetricWriter> logger) : BackgroundService
 {
+    /// <summary>Run pages show the step and point count; they are told at most this often, not per batch.</summary>
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
+
+    private readonly Dictionary<long, DateTimeOffset> _progressAnnounced = [];
+
     /// <summary>
     /// A transaction takes waiting requests until it holds this many points. Small groups commit and answer sooner,
     /// so a sender prepares its next batch while the writer stores someone else's (with WAL and synchronous=NORMAL a
@@ -83,9 +90,22 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
             var results = WriteGroup(connection, commands, group);
             for (var i = 0; i < group.Count; i++) group[i].Done.TrySetResult(results[i].Result);
             foreach (var (request, (result, fresh)) in group.Zip(results))
-                if (fresh.Count > 0) await stream.PublishAsync(request.RunId, fresh);
+            {
+                if (fresh.Count == 0) continue;
+                await stream.PublishAsync(request.RunId, fresh);
+                AnnounceProgress(request.RunId);
+            }
         }
         commands.Dispose();
+    }
+
+    private void AnnounceProgress(long runId)
+    {
+        var now = clock.GetUtcNow();
+        if (_progressAnnounced.TryGetValue(runId, out var last) && now - last < ProgressInterval) return;
+        _progressAnnounced[runId] = now;
+        if (_progressAnnounced.Count > 10_000) _progressAnnounced.Clear(); // finished runs need no entry
+        live.Publish(Topics.Run(runId), Topics.Agents);
     }
 
     private List<(MetricWriteResult Result, List<MetricPointDto> Fresh)> WriteGroup(SqliteConnection connection, Commands c, List<Request> group)
