@@ -5,6 +5,8 @@ using Portal.Web.Components;
 using Portal.Web.Data;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.Curves;
+using Portal.Web.Features.Agents;
+using Portal.Web.Features.Runs;
 using Portal.Web.Features.Demo;
 using Portal.Web.Features.Analysis;
 using Portal.Web.Features.Design;
@@ -80,6 +82,8 @@ public static class PortalServices
         services.AddDesignFeature();
         services.AddInboxFeature();
         services.AddCurvesFeature();
+        services.AddAgentsFeature();
+        services.AddRunsFeature(builder.Configuration);
         return builder;
     }
 
@@ -98,6 +102,8 @@ public static class PortalServices
         app.MapAccountEndpoints();
         app.MapReleaseEndpoints();
         app.MapCurves();
+        app.MapAgentHub();
+        app.MapRunEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

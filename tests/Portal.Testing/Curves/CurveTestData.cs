@@ -63,7 +63,7 @@ public static class CurveTestData
                 step.Value = p.Step;
                 // SQLite turns a NaN REAL into NULL, which the NOT NULL column refuses: NaN is stored as the
                 // metric writer's sentinel.
-                value.Value = double.IsNaN(p.Value) ? BitConverter.Int64BitsToDouble(CurveRollups.NaNSentinelBits) : p.Value;
+                value.Value = Portal.Web.Features.Runs.NaNSentinel.ToStored(p.Value);
                 time.Value = ToStoredTime(p.WallTime);
                 await insert.ExecuteNonQueryAsync();
             }

@@ -79,10 +79,10 @@ public sealed class CurveStoreTests(PortalAppFactory app) : IClassFixture<Portal
     [Fact]
     public void The_metric_writers_NaN_sentinel_reads_back_as_NaN_and_ordinary_values_unchanged()
     {
-        Assert.True(double.IsNaN(CurveRollups.FromStoredValue(BitConverter.Int64BitsToDouble(CurveRollups.NaNSentinelBits))));
-        Assert.Equal(-0.0, CurveRollups.FromStoredValue(-0.0));
-        Assert.Equal(double.Epsilon, CurveRollups.FromStoredValue(double.Epsilon));
-        Assert.Equal(42.5, CurveRollups.FromStoredValue(42.5));
+        Assert.True(double.IsNaN(Portal.Web.Features.Runs.NaNSentinel.FromStored(Portal.Web.Features.Runs.NaNSentinel.Value)));
+        Assert.Equal(-0.0, Portal.Web.Features.Runs.NaNSentinel.FromStored(-0.0));
+        Assert.Equal(double.Epsilon, Portal.Web.Features.Runs.NaNSentinel.FromStored(double.Epsilon));
+        Assert.Equal(42.5, Portal.Web.Features.Runs.NaNSentinel.FromStored(42.5));
     }
 
     [Fact]

@@ -4,6 +4,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Portal.Web.Data;
 
+using Portal.Web.Features.Runs;
+
 namespace Portal.Web.Features.Curves;
 
 /// <summary>The stored summary of one series: its count and step range (see <see cref="CurveSeries"/>).</summary>
@@ -112,19 +114,11 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var value = reader.IsDBNull(1) || reader.GetFieldType(1) == typeof(string) ? double.NaN : FromStoredValue(reader.GetDouble(1));
+            var value = reader.IsDBNull(1) || reader.GetFieldType(1) == typeof(string) ? double.NaN : NaNSentinel.FromStored(reader.GetDouble(1));
             points.Add(new SeriesPoint(reader.GetInt64(0), value, FromStoredTime(reader.GetInt64(2)).ToUnixTimeMilliseconds()));
         }
         return points;
     }
-
-    /// <summary>
-    /// SQLite cannot hold a NaN REAL (a bound NaN becomes NULL): the metric writer stores NaN as a sentinel REAL,
-    /// a negative subnormal no metric produces (the same bits as NaNSentinel in Features/Runs). NULL or text also read as NaN.
-    /// </summary>
-    public const long NaNSentinelBits = unchecked((long)0x8000_0000_0000_0BADUL);
-
-    public static double FromStoredValue(double stored) => BitConverter.DoubleToInt64Bits(stored) == NaNSentinelBits ? double.NaN : stored;
 
     private static async Task<bool> RollChunkAsync(SqliteConnection connection, long runId, string name, SeriesState? state, CancellationToken cancellationToken)
     {

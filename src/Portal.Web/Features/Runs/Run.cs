@@ -28,6 +28,8 @@ public sealed class Run
     /// <summary>Set when the run is queued again to resume from its last checkpoint.</summary>
     public long? ResumeFromStep { get; set; }
     public long LastStep { get; set; }
+    /// <summary>Last time the run's agent said it is still running it; the run is Lost when this grows old.</summary>
+    public DateTimeOffset? LastHeartbeatAt { get; set; }
     public int Version { get; set; }
 
     public List<RunFinalMetric> FinalMetrics { get; set; } = [];
@@ -55,6 +57,7 @@ public sealed class MetricPoint
     public long RunId { get; set; }
     public string Name { get; set; } = "";
     public long Step { get; set; }
+    /// <summary>May be NaN or infinite: a diverged loss is a result worth keeping. NaN is stored as <see cref="NaNSentinel"/>.</summary>
     public double Value { get; set; }
     public DateTimeOffset WallTime { get; set; }
 }

@@ -18,7 +18,11 @@ internal sealed class RunConfiguration : IEntityTypeConfiguration<Run>
 
 internal sealed class RunFinalMetricConfiguration : IEntityTypeConfiguration<RunFinalMetric>
 {
-    public void Configure(EntityTypeBuilder<RunFinalMetric> b) => b.HasIndex(m => new { m.RunId, m.Name }).IsUnique();
+    public void Configure(EntityTypeBuilder<RunFinalMetric> b)
+    {
+        b.HasIndex(m => new { m.RunId, m.Name }).IsUnique();
+        b.Property(m => m.Value).HasConversion(NaNSentinel.Converter);
+    }
 }
 
 internal sealed class MetricPointConfiguration : IEntityTypeConfiguration<MetricPoint>
@@ -26,6 +30,7 @@ internal sealed class MetricPointConfiguration : IEntityTypeConfiguration<Metric
     public void Configure(EntityTypeBuilder<MetricPoint> b)
     {
         b.HasKey(p => new { p.RunId, p.Name, p.Step });
+        b.Property(p => p.Value).HasConversion(NaNSentinel.Converter);
         b.HasOne<Run>().WithMany().HasForeignKey(p => p.RunId).OnDelete(DeleteBehavior.Cascade);
     }
 }
@@ -46,4 +51,20 @@ internal sealed class RunArtifactConfiguration : IEntityTypeConfiguration<RunArt
         b.HasIndex(a => new { a.RunId, a.Kind });
         b.HasOne<Run>().WithMany().HasForeignKey(a => a.RunId).OnDelete(DeleteBehavior.Cascade);
     }
+}
+
+/// <summary>
+/// SQLite turns a bound NaN into NULL, so NaN is stored as a sentinel REAL (a negative subnormal no metric
+/// produces) and read back as NaN through EF; infinities are ordinary REALs. Raw SQL readers use <see cref="FromStored"/>.
+/// </summary>
+public static class NaNSentinel
+{
+    public const long Bits = unchecked((long)0x8000_0000_0000_0BADUL);
+    public static readonly double Value = BitConverter.Int64BitsToDouble(Bits);
+
+    public static double ToStored(double v) => double.IsNaN(v) ? Value : v;
+    public static double FromStored(double v) => BitConverter.DoubleToInt64Bits(v) == Bits ? double.NaN : v;
+
+    public static readonly Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<double, double> Converter =
+        new(v => ToStored(v), v => FromStored(v));
 }

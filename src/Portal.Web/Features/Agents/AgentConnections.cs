@@ -1,0 +1,20 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.SignalR;
+
+namespace Portal.Web.Features.Agents;
+
+/// <summary>The agent hub connections that are open now, so that a revoked token can be cut off at once.</summary>
+public sealed class AgentConnections
+{
+    private readonly ConcurrentDictionary<string, (HubCallerContext Context, long TokenId)> _open = new();
+
+    public void Opened(HubCallerContext context, long tokenId) => _open[context.ConnectionId] = (context, tokenId);
+
+    public void Closed(string connectionId) => _open.TryRemove(connectionId, out _);
+
+    public void AbortToken(long tokenId)
+    {
+        foreach (var (_, (context, id)) in _open)
+            if (id == tokenId) context.Abort();
+    }
+}

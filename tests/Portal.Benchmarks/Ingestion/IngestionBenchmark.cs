@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Contracts;
+using Portal.Testing;
+using Portal.Web.Features.Agents;
+using Portal.Web.Features.Runs;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Benchmarks.Ingestion;
+
+/// <summary>
+/// Metric points per second from agents into the database and out to viewers, end to end: several SignalR clients
+/// (MessagePack, full batches) into a real portal on Kestrel, its batched writer and SQLite file, and 10 viewers
+/// subscribed to MetricStream. The ceiling is the plain prepared-INSERT rate of SQLite on the same machine, same
+/// table, measured in the same run. Usage: ingestion [agents=4] [batchesPerAgent=50] [viewers=10]
+/// </summary>
+public sealed class IngestionBenchmark : IBenchmark
+{
+    public string Name => "ingestion";
+    public string Description => "metric points/s agents -> SQLite -> 10 viewers, against the plain SQLite insert ceiling";
+
+    public async Task<int> RunAsync(string[] args)
+    {
+        var agents = args.Length > 0 ? int.Parse(args[0]) : 4;
+        var batchesPerAgent = args.Length > 1 ? int.Parse(args[1]) : 50;
+        var viewers = args.Length > 2 ? int.Parse(args[2]) : 10;
+        const int perBatch = AgentProtocol.MaxPointsPerBatch;
+        var total = (long)agents * batchesPerAgent * perBatch;
+        Console.WriteLine($"{Environment.ProcessorCount} cores, {agents} agents x {batchesPerAgent} batches x {perBatch} points = {total:N0} points, {viewers} viewers");
+
+        // The machine is shared, so the ceiling is measured right before and right after, and their mean is used.
+        var before = MeasureCeiling(total, 1);
+        Console.WriteLine($"ceiling before: plain SQLite prepared single-row INSERT, one transaction per 50,000 rows: {before:N0} points/s");
+
+        var endToEnd = await MeasureEndToEndAsync(agents, batchesPerAgent, viewers);
+        Console.WriteLine($"end to end: {endToEnd:N0} points/s stored and delivered to each of {viewers} viewers");
+        var after = MeasureCeiling(total, 1);
+        var ceiling = (before + after) / 2;
+        Console.WriteLine($"ceiling after: {after:N0} points/s; mean {ceiling:N0} points/s");
+        Console.WriteLine($"ratio to ceiling: {endToEnd / ceiling:P0} (targets: >= 100,000 points/s and >= 50%)");
+        return endToEnd >= 100_000 && endToEnd >= ceiling / 2 ? 0 : 1;
+    }
+
+    /// <summary>The same table and statement as the portal's writer, with nothing in front of it; rows per statement as given.</summary>
+    private static double MeasureCeiling(long points, int rowsPerStatement)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"ceiling-{Guid.NewGuid():N}.db");
+        try
+        {
+            using var connection = new SqliteConnection($"Data Source={file}");
+            connection.Open();
+            Exec(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+            Exec(connection, "CREATE TABLE MetricPoints (RunId INTEGER NOT NULL, Name TEXT NOT NULL, Step INTEGER NOT NULL, Value REAL NOT NULL, " +
+                             "WallTime INTEGER NOT NULL, CONSTRAINT PK_MetricPoints PRIMARY KEY (RunId, Name, Step));");
+            using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT INTO MetricPoints (RunId, Name, Step, Value, WallTime) VALUES " +
+                string.Join(", ", Enumerable.Range(0, rowsPerStatement).Select(k => $"($r{k}, $n{k}, $s{k}, $v{k}, $w{k})")) +
+                " ON CONFLICT (RunId, Name, Step) DO NOTHING";
+            var p = Enumerable.Range(0, rowsPerStatement).Select(k => (
+                R: insert.Parameters.Add($"$r{k}", SqliteType.Integer), N: insert.Parameters.Add($"$n{k}", SqliteType.Text),
+                S: insert.Parameters.Add($"$s{k}", SqliteType.Integer), V: insert.Parameters.Add($"$v{k}", SqliteType.Real),
+                W: insert.Parameters.Add($"$w{k}", SqliteType.Integer))).ToArray();
+            insert.Prepare();
+            var clock = Stopwatch.StartNew();
+            var wall = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            string[] names = ["loss", "loss_box", "loss_obj", "lr"];
+            for (long i = 0; i < points;)
+            {
+                using var transaction = connection.BeginTransaction();
+                insert.Transaction = transaction;
+                for (var j = 0; j < 50_000 && i < points; j += rowsPerStatement)
+                {
+                    foreach (var row in p)
+                    {
+                        row.R.Value = 1 + i % 4;
+                        row.N.Value = names[(i / 4) % 4];
+                        row.S.Value = i / 16;
+                        row.V.Value = 1.0 / (i + 1);
+                        row.W.Value = wall;
+                        i++;
+                    }
+                    insert.ExecuteNonQuery();
+                }
+                transaction.Commit();
+            }
+            return points / clock.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            foreach (var f in new[] { file, file + "-wal", file + "-shm" }) File.Delete(f);
+        }
+    }
+
+    private static async Task<double> MeasureEndToEndAsync(int agents, int batchesPerAgent, int viewers)
+    {
+        using var app = new BenchmarkPortal();
+        app.Settings["Portal:Runs:LostAfterSeconds"] = "600";
+        app.Settings["Logging:LogLevel:Default"] = "Warning";
+        var server = app.ServerAddress;
+
+        var secret = "bench-" + Guid.NewGuid().ToString("N");
+        await using (var db = await app.DbFactory.CreateDbContextAsync())
+            await AgentTokenService.AddAsync(db, "benchmark", secret, "bench", DateTimeOffset.UtcNow);
+        var projectId = await app.WithDbAsync(db => Task.FromResult(db.Projects.Select(p => p.Id).First()));
+        var actor = await app.WithDbAsync(db => Task.FromResult(db.Users.Where(u => u.UserName == "member1").Select(u => u.Id).First()));
+
+        var clients = new List<(HubConnection Hub, long RunId)>();
+        for (var a = 0; a < agents; a++)
+        {
+            using (var scope = app.Services.CreateScope())
+                await scope.ServiceProvider.GetRequiredService<RunService>().StartAsync(
+                    new Actor(actor, "member1", new HashSet<string> { "Member" }), projectId, new StartRunRequest("detector", "{}", a, null, null));
+            var hub = new HubConnectionBuilder()
+                .WithUrl(new Uri(server, AgentProtocol.HubPath.TrimStart('/')), o => o.AccessTokenProvider = () => Task.FromResult<string?>(secret))
+                .AddMessagePackProtocol()
+                .Build();
+            await hub.StartAsync();
+            await hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.Register), new AgentHello($"bench-{a}",
+                new AgentHardware(Environment.ProcessorCount, 0, null, null, false, "-", "bench"), 1, [], "bench"));
+            var job = await hub.InvokeAsync<JobAssignment?>(nameof(IAgentHub.TakeJob)) ?? throw new InvalidOperationException("no job");
+            clients.Add((hub, job.RunId));
+        }
+
+        // Viewers: each subscribes to every run, as a chart feed would, and counts what it is handed.
+        var stream = app.Services.GetRequiredService<MetricStream>();
+        var delivered = new long[viewers];
+        var subscriptions = new List<IDisposable>();
+        for (var v = 0; v < viewers; v++)
+        {
+            var viewer = v;
+            foreach (var (_, runId) in clients)
+                subscriptions.Add(stream.Subscribe(runId, (_, points) =>
+                {
+                    Interlocked.Add(ref delivered[viewer], points.Count);
+                    return ValueTask.CompletedTask;
+                }));
+        }
+
+        // Warm-up batch per agent (JIT, statement preparation), not counted.
+        foreach (var (hub, runId) in clients)
+            await hub.InvokeAsync<MetricBatchAck>(nameof(IAgentHub.SendMetrics), new MetricBatch(runId, -1, Points(1_000_000_000, AgentProtocol.MaxPointsPerBatch)));
+        var warm = (long)agents * AgentProtocol.MaxPointsPerBatch;
+        while (delivered.Any(d => Interlocked.Read(ref d) < warm)) await Task.Delay(5);
+
+        var batches = Enumerable.Range(0, batchesPerAgent).Select(b => Points((long)b * AgentProtocol.MaxPointsPerBatch / 4, AgentProtocol.MaxPointsPerBatch)).ToList();
+        var total = (long)agents * batchesPerAgent * AgentProtocol.MaxPointsPerBatch;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(clients.Select(async c =>
+        {
+            for (var b = 0; b < batchesPerAgent; b++)
+            {
+                var ack = await c.Hub.InvokeAsync<MetricBatchAck>(nameof(IAgentHub.SendMetrics), new MetricBatch(c.RunId, b, batches[b]));
+                if (ack.Error is not null || ack.Accepted != batches[b].Count) throw new InvalidOperationException(ack.Error ?? "partial ack");
+            }
+        }));
+        var acked = clock.Elapsed;
+        while (delivered.Any(d => Interlocked.Read(ref d) < warm + total)) await Task.Delay(1);
+        var elapsed = clock.Elapsed;
+
+        var stored = await app.WithDbAsync(db => Task.FromResult(db.MetricPoints.LongCount()));
+        Console.WriteLine($"  all acks after {acked.TotalSeconds:0.00} s, all viewers served after {elapsed.TotalSeconds:0.00} s; rows stored {stored:N0} (expected {warm + total:N0})");
+        if (stored != warm + total) throw new InvalidOperationException("stored count differs");
+        foreach (var s in subscriptions) s.Dispose();
+        foreach (var (hub, _) in clients) await hub.DisposeAsync();
+        return total / elapsed.TotalSeconds;
+    }
+
+    /// <summary>A batch as a training loop produces it: a few metric names per step, consecutive steps.</summary>
+    private static List<MetricPointDto> Points(long firstStep, int count)
+    {
+        string[] names = ["loss", "loss_box", "loss_obj", "lr"];
+        var now = DateTimeOffset.UtcNow;
+        return Enumerable.Range(0, count).Select(i => new MetricPointDto(names[i % names.Length], firstStep + i / names.Length, 1.0 / (i + 1), now)).ToList();
+    }
+
+    private static void Exec(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>The test portal, with its content root given explicitly: a console app has no test manifest to find it by.</summary>
+    private sealed class BenchmarkPortal : PortalAppFactory
+    {
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Portal.sln"))) dir = dir.Parent;
+            if (dir is not null) builder.UseContentRoot(Path.Combine(dir.FullName, "src", "Portal.Web"));
+        }
+    }
+}
