@@ -4,6 +4,9 @@ using MudBlazor.Services;
 using Portal.Web.Components;
 using Portal.Web.Data;
 using Portal.Web.Features.Account;
+using Portal.Web.Features.Activity;
+using Portal.Web.Features.Admin;
+using Portal.Web.Features.Tasks;
 using Portal.Web.Features.Demo;
 using Portal.Web.Features.Projects;
 using Portal.Web.Infrastructure;
@@ -66,6 +69,7 @@ public static class PortalServices
 
         services.AddDemoFeature();
         services.AddProjectsFeature();
+        services.AddTasksFeature().AddActivityFeature().AddAdminFeature();
         return builder;
     }
 
@@ -80,6 +84,7 @@ public static class PortalServices
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapAccountEndpoints();
+        app.MapTaskEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
