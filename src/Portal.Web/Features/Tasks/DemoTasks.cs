@@ -69,6 +69,14 @@ internal sealed class DemoTasks(TimeProvider clock) : IDemoContributor
                 }
                 if (task.Status != ProjectTaskStatus.Open) task.AssigneeId = holders[held++ % holders.Length];
                 db.Tasks.Add(task);
+                // The feed of a demo project starts with the work now under way.
+                if (task.Status is ProjectTaskStatus.Claimed or ProjectTaskStatus.InReview)
+                {
+                    var at = now.AddDays(-3).AddMinutes(next * 37);
+                    db.Activity.Add(new ActivityEntry { ProjectId = project.Id, UserId = task.AssigneeId!, Text = $"claimed “{title}”", At = at });
+                    if (task.Status == ProjectTaskStatus.InReview)
+                        db.Activity.Add(new ActivityEntry { ProjectId = project.Id, UserId = task.AssigneeId!, Text = $"sent “{title}” to review", At = at.AddDays(1) });
+                }
             }
         }
         return Task.CompletedTask;
