@@ -159,6 +159,7 @@ public sealed class RoleMatrixTests : IClassFixture<RoleMatrixTests.Fixture>
         return c;
     }
 
+    /// <summary>The feature services are scoped; the scope is left to the GC because each test case is short-lived.</summary>
     private static T Svc<T>(Context c) where T : notnull => c.Services.CreateScope().ServiceProvider.GetRequiredService<T>();
 
     private async Task<string> SnapshotAsync(Context c) => await _app.WithDbAsync(async db =>

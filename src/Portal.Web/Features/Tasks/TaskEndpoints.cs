@@ -10,6 +10,7 @@ public static class TaskEndpoints
 {
     public static IEndpointRouteBuilder MapTaskEndpoints(this IEndpointRouteBuilder app)
     {
+        // Each handler binds the form (even where it reads nothing from it) so that the antiforgery token is required.
         var tasks = app.MapGroup("/api/tasks/{taskId:long}");
         tasks.MapPost("/claim", (long taskId, IFormCollection form, HttpContext http, TaskClaims claims, CancellationToken ct) =>
             Run(() => claims.ClaimAsync(Actor.From(http.User), taskId, ct)));
