@@ -24,10 +24,13 @@ public sealed class ProjectEditing(
             throw PortalError.Conflict($"There is already a project named {name}.");
         var project = new Project { CreatedAt = clock.GetUtcNow() };
         Apply(form, project);
+        // The activity entry needs the project's id, so two saves; one transaction keeps them a single change.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.Projects.Add(project);
         await db.SaveChangesAsync(cancellationToken);
         activity.Add(db, project.Id, actor.UserId, $"created the project {project.Name}");
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         live.Publish(Topics.Projects, Topics.Project(project.Id));
         return project.Id;
     }
