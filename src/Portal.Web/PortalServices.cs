@@ -9,6 +9,7 @@ using Portal.Web.Features.Admin;
 using Portal.Web.Features.Tasks;
 using Portal.Web.Features.Demo;
 using Portal.Web.Features.Projects;
+using Portal.Web.Features.Releases;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web;
@@ -25,6 +26,10 @@ public static class PortalServices
         var options = builder.Configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
         var dataDirectory = options.ResolveDataDirectory();
         Directory.CreateDirectory(dataDirectory);
+
+        // Package assets (_content/MudBlazor, the Blazor script) come from the build's manifest when the app runs
+        // from its build output in any environment; a publish carries them in wwwroot instead.
+        builder.WebHost.UseStaticWebAssets();
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
@@ -69,6 +74,7 @@ public static class PortalServices
 
         services.AddDemoFeature();
         services.AddProjectsFeature();
+        services.AddReleasesFeature();
         services.AddTasksFeature().AddActivityFeature().AddAdminFeature();
         return builder;
     }
@@ -77,13 +83,16 @@ public static class PortalServices
     {
         app.UseExceptionHandler();
         if (!app.Environment.IsDevelopment()) app.UseHsts();
+        // Files of the top-level wwwroot are served before routing, so no page route can shadow them.
         app.UseStaticFiles();
+        app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapAccountEndpoints();
+        app.MapReleaseEndpoints();
         app.MapTaskEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

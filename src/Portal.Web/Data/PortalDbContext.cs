@@ -6,6 +6,7 @@ using Portal.Web.Features.Agents;
 using Portal.Web.Features.Design;
 using Portal.Web.Features.Inbox;
 using Portal.Web.Features.Projects;
+using Portal.Web.Features.Releases;
 using Portal.Web.Features.Runs;
 using Portal.Web.Features.Tasks;
 
@@ -35,6 +36,11 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<ReviewVerdict> ReviewVerdicts => Set<ReviewVerdict>();
 
     public DbSet<Notification> Notifications => Set<Notification>();
+
+    public DbSet<Release> Releases => Set<Release>();
+    public DbSet<ReleaseRun> ReleaseRuns => Set<ReleaseRun>();
+    public DbSet<ReleaseApproval> ReleaseApprovals => Set<ReleaseApproval>();
+    public DbSet<ReleaseAuditEntry> ReleaseAudit => Set<ReleaseAuditEntry>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -1,0 +1,198 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Portal.Agent.Outbox;
+
+/// <summary>
+/// An append-only, on-disk queue of what the agent has not yet delivered. Records go to segment files as
+/// [length][crc32][json]; a separate file holds the sequence number of the last record the portal acknowledged.
+/// On open, records after that number are pending again; a torn record at the end (a crash mid-write) is cut off.
+/// Appends are flushed to the OS at once (a killed process loses nothing); <see cref="Sync"/> forces them to disk.
+/// </summary>
+public sealed class DurableOutbox : IDisposable
+{
+    private const long SegmentBytes = 8 * 1024 * 1024;
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    private readonly object gate = new();
+    private readonly string directory;
+    private readonly string ackPath;
+    private readonly LinkedList<OutboxEntry> pending = new();
+    private FileStream? segment;
+    private long lastSequence;
+    private long acknowledged;
+    private long pendingPoints;
+    private bool dirty;
+
+    public DurableOutbox(string directory)
+    {
+        this.directory = directory;
+        Directory.CreateDirectory(directory);
+        ackPath = Path.Combine(directory, "acknowledged");
+        acknowledged = File.Exists(ackPath) && long.TryParse(File.ReadAllText(ackPath).Trim(), out var a) ? a : 0;
+        lastSequence = acknowledged;
+        foreach (var file in Segments()) Load(file);
+        DeleteAcknowledgedSegments();
+    }
+
+    /// <summary>Signalled whenever something is appended.</summary>
+    public event Action? Appended;
+
+    public int PendingCount { get { lock (gate) return pending.Count; } }
+
+    /// <summary>Metric points appended and not yet acknowledged.</summary>
+    public long PendingPoints { get { lock (gate) return pendingPoints; } }
+
+    public long Append(OutboxItem item)
+    {
+        var payload = JsonSerializer.SerializeToUtf8Bytes(item, Json);
+        lock (gate)
+        {
+            var sequence = ++lastSequence;
+            var record = new byte[16 + payload.Length];
+            BinaryPrimitives.WriteInt64LittleEndian(record, sequence);
+            BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(8), payload.Length);
+            payload.CopyTo(record, 16);
+            BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(12), Crc32.Compute(record.AsSpan(0, 12)) ^ Crc32.Compute(payload));
+            var stream = CurrentSegment(sequence);
+            stream.Write(record);
+            stream.Flush(flushToDisk: false);
+            dirty = true;
+            pending.AddLast(new OutboxEntry(sequence, item));
+            if (item is MetricsItem m) pendingPoints += m.Points.Count;
+            Appended?.Invoke();
+            return sequence;
+        }
+    }
+
+    /// <summary>The oldest pending entries, in order; metrics (or log lines) of one run coalesce up to the limits.</summary>
+    public IReadOnlyList<OutboxEntry> Peek(int maxPoints, int maxEntries = 1000)
+    {
+        lock (gate)
+        {
+            var result = new List<OutboxEntry>();
+            var points = 0;
+            for (var node = pending.First; node is not null && result.Count < maxEntries; node = node.Next)
+            {
+                var entry = node.Value;
+                if (result.Count > 0)
+                {
+                    var head = result[0].Item;
+                    var sameKind = entry.Item.GetType() == head.GetType() && entry.Item.RunId == head.RunId;
+                    if (!sameKind || head is not (MetricsItem or LogItem)) break;
+                }
+                if (entry.Item is MetricsItem m)
+                {
+                    if (result.Count > 0 && points + m.Points.Count > maxPoints) break;
+                    points += m.Points.Count;
+                }
+                result.Add(entry);
+            }
+            return result;
+        }
+    }
+
+    /// <summary>Everything up to and including <paramref name="sequence"/> was delivered; it is never handed out again.</summary>
+    public void Acknowledge(long sequence)
+    {
+        lock (gate)
+        {
+            if (sequence <= acknowledged) return;
+            while (pending.First is { } first && first.Value.Sequence <= sequence)
+            {
+                if (first.Value.Item is MetricsItem m) pendingPoints -= m.Points.Count;
+                pending.RemoveFirst();
+            }
+            acknowledged = sequence;
+            // The segments hold the records up to here, so they must be on disk before the mark says "delivered".
+            SyncLocked();
+            var temp = ackPath + ".tmp";
+            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
+            {
+                file.Write(System.Text.Encoding.ASCII.GetBytes(sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, ackPath, overwrite: true);
+            DeleteAcknowledgedSegments();
+        }
+    }
+
+    /// <summary>Forces appended records to disk (survives a power loss, not only a process kill).</summary>
+    public void Sync()
+    {
+        lock (gate) SyncLocked();
+    }
+
+    private void SyncLocked()
+    {
+        if (!dirty || segment is null) return;
+        segment.Flush(flushToDisk: true);
+        dirty = false;
+    }
+
+    private FileStream CurrentSegment(long sequence)
+    {
+        if (segment is not null && segment.Length < SegmentBytes) return segment;
+        SyncLocked();
+        segment?.Dispose();
+        segment = new FileStream(Path.Combine(directory, $"segment-{sequence:D16}.log"), FileMode.Append, FileAccess.Write, FileShare.Read);
+        return segment;
+    }
+
+    private IEnumerable<string> Segments() => Directory.EnumerateFiles(directory, "segment-*.log").Order(StringComparer.Ordinal).ToList();
+
+    private void Load(string file)
+    {
+        var bytes = File.ReadAllBytes(file);
+        var offset = 0;
+        while (offset + 16 <= bytes.Length)
+        {
+            var sequence = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(offset));
+            var length = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(offset + 8));
+            var crc = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(offset + 12));
+            if (length < 0 || offset + 16 + length > bytes.Length) break;
+            var payload = bytes.AsSpan(offset + 16, length);
+            if ((Crc32.Compute(bytes.AsSpan(offset, 12)) ^ Crc32.Compute(payload)) != crc) break;
+            if (sequence > acknowledged)
+            {
+                var item = JsonSerializer.Deserialize<OutboxItem>(payload, Json)!;
+                pending.AddLast(new OutboxEntry(sequence, item));
+                if (item is MetricsItem m) pendingPoints += m.Points.Count;
+            }
+            lastSequence = Math.Max(lastSequence, sequence);
+            offset += 16 + length;
+        }
+        if (offset < bytes.Length)
+        {
+            // A record torn by a crash: everything from it on was never acknowledged by anyone, drop it.
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Write);
+            stream.SetLength(offset);
+        }
+    }
+
+    private void DeleteAcknowledgedSegments()
+    {
+        // A segment is done when the next one starts at or below the acknowledged mark + 1.
+        var files = Segments().ToList();
+        for (var i = 0; i < files.Count - 1; i++)
+        {
+            var nextFirst = long.Parse(Path.GetFileNameWithoutExtension(files[i + 1])["segment-".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            if (nextFirst - 1 > acknowledged) break;
+            File.Delete(files[i]);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            SyncLocked();
+            segment?.Dispose();
+            segment = null;
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using Portal.Training.Data;
+using Portal.Training.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Portal.Training.Recipes;
+
+public sealed class ClassifierConfig : TrainingConfig
+{
+    public ClassifierConfig()
+    {
+        Steps = 600;
+        BatchSize = 64;
+        LearningRate = 0.003;
+        EvalEvery = 100;
+        CheckpointEvery = 200;
+    }
+
+    public int TrainImages { get; init; } = 4000;
+    public int ValImages { get; init; } = 500;
+    public int ImageSize { get; init; } = 32;
+    public int Width { get; init; } = 16;
+
+    public override IEnumerable<string> Check()
+    {
+        foreach (var error in base.Check()) yield return error;
+        if (TrainImages is < 1 or > 500_000) yield return $"trainImages must be between 1 and 500000 (got {TrainImages}).";
+        if (ValImages is < 1 or > 100_000) yield return $"valImages must be between 1 and 100000 (got {ValImages}).";
+        if (ImageSize is < 16 or > 256) yield return $"imageSize must be between 16 and 256 (got {ImageSize}).";
+        if (Width is < 4 or > 256) yield return $"width must be between 4 and 256 (got {Width}).";
+    }
+}
+
+/// <summary>The "classifier" recipe: <see cref="SmallResNet"/> on synthetic-classes, cross-entropy, accuracy on val.</summary>
+public sealed class ClassifierRun : RecipeRun
+{
+    private readonly SmallResNet model;
+    private readonly Tensor trainImages;
+    private readonly Tensor trainLabels;
+    private readonly Tensor valImages;
+    private readonly Tensor valLabels;
+    private readonly int trainCount;
+
+    public ClassifierRun(ClassifierConfig config, string configJson, int seed, Device device)
+        : base(RecipeCatalog.Classifier, config, configJson, seed, device)
+    {
+        var train = new SyntheticClasses(seed, "train", config.TrainImages, config.ImageSize);
+        var val = new SyntheticClasses(seed, "val", config.ValImages, config.ImageSize);
+        trainCount = train.Count;
+        trainImages = torch.tensor(train.Pixels, [train.Count, 3, config.ImageSize, config.ImageSize]).to(device);
+        trainLabels = torch.tensor(train.Labels).to(device);
+        valImages = torch.tensor(val.Pixels, [val.Count, 3, config.ImageSize, config.ImageSize]).to(device);
+        valLabels = torch.tensor(val.Labels).to(device);
+        torch.manual_seed(seed);
+        model = new SmallResNet(SyntheticClasses.ClassCount, config.Width);
+        model.to(device);
+    }
+
+    protected override nn.Module Model => model;
+
+    protected override Tensor StepLoss(long step)
+    {
+        var indices = torch.tensor(BatchIndices(step, trainCount), device: Device);
+        var logits = model.call(trainImages.index_select(0, indices));
+        return nn.functional.cross_entropy(logits, trainLabels.index_select(0, indices));
+    }
+
+    protected override IReadOnlyDictionary<string, double> Evaluate()
+    {
+        long correct = 0;
+        double lossSum = 0;
+        var count = valImages.shape[0];
+        for (long start = 0; start < count; start += 250)
+        {
+            var n = Math.Min(250, count - start);
+            var logits = model.call(valImages.narrow(0, start, n));
+            var labels = valLabels.narrow(0, start, n);
+            lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
+            correct += logits.argmax(1).eq(labels).sum().item<long>();
+        }
+        return new Dictionary<string, double> { ["accuracy"] = (double)correct / count, ["loss"] = lossSum / count };
+    }
+
+    protected override void DisposeModelAndData()
+    {
+        model.Dispose();
+        trainImages.Dispose(); trainLabels.Dispose(); valImages.Dispose(); valLabels.Dispose();
+    }
+}

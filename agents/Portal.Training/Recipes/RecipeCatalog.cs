@@ -1,0 +1,58 @@
+using System.Text.Json;
+using static TorchSharp.torch;
+
+namespace Portal.Training.Recipes;
+
+/// <summary>A recipe as the portal shows it: its name, what it trains, the config it starts from, and where it is evaluated.</summary>
+public sealed record RecipeInfo(
+    string Name,
+    string Description,
+    string Dataset,
+    string Split,
+    string DefaultConfigJson,
+    IReadOnlyList<string> FinalMetrics);
+
+/// <summary>
+/// The recipes agents can run. <see cref="Validate"/> is the one config check: the portal calls it before it
+/// queues a job, and the agent calls it again before it trains. It needs no native libtorch.
+/// </summary>
+public static class RecipeCatalog
+{
+    public const string Detector = "detector";
+    public const string Classifier = "classifier";
+
+    public static IReadOnlyList<RecipeInfo> All { get; } =
+    [
+        new(Detector,
+            "A small YOLO-style one-stage detector (conv backbone, anchor grid head, objectness/box/class loss) on synthetic shapes; COCO-style AP.",
+            Data.SyntheticShapes.DatasetName, "val",
+            JsonSerializer.Serialize(new DetectorConfig(), ConfigJson.Options), ["AP", "AP50", "AP75"]),
+        new(Classifier,
+            "A small ResNet-style classifier (three residual blocks) on synthetic shape classes; accuracy.",
+            Data.SyntheticClasses.DatasetName, "val",
+            JsonSerializer.Serialize(new ClassifierConfig(), ConfigJson.Options), ["accuracy", "loss"]),
+    ];
+
+    public static RecipeInfo? Find(string recipe) => All.FirstOrDefault(r => r.Name == recipe);
+
+    /// <summary>Reasons the config is refused for the recipe; empty when it is valid. An empty config means the defaults.</summary>
+    public static IReadOnlyList<string> Validate(string recipe, string? configJson) => recipe switch
+    {
+        Detector => ConfigJson.Parse<DetectorConfig>(configJson).Errors,
+        Classifier => ConfigJson.Parse<ClassifierConfig>(configJson).Errors,
+        _ => [$"Unknown recipe '{recipe}'. Known recipes: {string.Join(", ", All.Select(r => r.Name))}."],
+    };
+
+    /// <summary>Builds a run (data generated, model initialised from the seed) on the device; throws when the config is invalid.</summary>
+    public static RecipeRun CreateRun(string recipe, string? configJson, int seed, Device device)
+    {
+        var errors = Validate(recipe, configJson);
+        if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors), nameof(configJson));
+        var json = string.IsNullOrWhiteSpace(configJson) ? "{}" : configJson;
+        return recipe switch
+        {
+            Detector => new DetectorRun(ConfigJson.Parse<DetectorConfig>(json).Config!, json, seed, device),
+            _ => new ClassifierRun(ConfigJson.Parse<ClassifierConfig>(json).Config!, json, seed, device),
+        };
+    }
+}

@@ -1,0 +1,250 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Portal.Web.Features.Design;
+using Portal.Web.Features.Projects;
+using Portal.Web.Features.Runs;
+using Portal.Web.Features.Tasks;
+
+namespace Portal.Web.Features.Releases;
+
+public enum GateKind { Stages, Design, Reproducibility, Seeds, IndependentRerun, ModelCard, SignOff }
+
+public enum GateState { Pass, Fail }
+
+/// <summary>One gate's verdict, why, and where its evidence is.</summary>
+public sealed record GateResult(GateKind Kind, string Title, GateState State, string Summary, IReadOnlyList<string> Details, string EvidenceLink)
+{
+    public bool Passed => State == GateState.Pass;
+}
+
+public sealed record DesignStatus(long DocumentId, string Title, ModelComponent? Component, int LatestVersion, DesignDocumentState State);
+
+/// <summary>One run's value of a claimed metric.</summary>
+public sealed record RunValue(long RunId, int Seed, string StartedById, string Split, string? Commit, double Value);
+
+/// <summary>How the chosen runs stand against one paper claim.</summary>
+public sealed record ClaimResult(PaperClaim Claim, IReadOnlyList<RunValue> Counted, IReadOnlyList<RunValue> OtherSplit,
+    double? Mean, double? StdDev, double? Best, double Tolerance)
+{
+    public double? Gap => Mean - Claim.Value;
+    public bool Within => Mean is { } m && Math.Abs(m - Claim.Value) <= Tolerance + 1e-9;
+}
+
+/// <summary>Everything the gates look at, loaded once. The fingerprint is computed from exactly this.</summary>
+public sealed record ReleaseEvidence(
+    Release Release,
+    Project Project,
+    IReadOnlyList<ProjectTask> StageTasks,
+    IReadOnlyList<ModelComponent> TaskComponents,
+    IReadOnlyList<DesignStatus> Designs,
+    IReadOnlyList<Run> ChosenRuns,
+    IReadOnlyDictionary<string, string> UserNames)
+{
+    public double Tolerance => Release.Tolerance ?? Project.Tolerance;
+    public string NameOf(string userId) => UserNames.TryGetValue(userId, out var n) ? n : userId;
+}
+
+/// <summary>
+/// The seven gates, computed from evidence and never stored. Pure functions so they can be tested on crafted
+/// evidence and shown identically on every page.
+/// </summary>
+public static class ReleaseGates
+{
+    public static IReadOnlyList<ClaimResult> Claims(ReleaseEvidence e)
+    {
+        var results = new List<ClaimResult>();
+        foreach (var claim in e.Project.Claims.OrderBy(c => c.Id))
+        {
+            var counted = new List<RunValue>();
+            var other = new List<RunValue>();
+            foreach (var run in e.ChosenRuns.Where(r => r.Status == RunStatus.Succeeded && Same(r.Dataset, claim.Dataset)))
+            {
+                var metric = run.FinalMetrics.FirstOrDefault(m => Same(m.Name, claim.Metric));
+                if (metric is null) continue;
+                var value = new RunValue(run.Id, run.Seed, run.StartedById, run.Split, run.Commit, metric.Value);
+                (Same(run.Split, claim.Split) ? counted : other).Add(value);
+            }
+            results.Add(new ClaimResult(claim, counted, other, Mean(counted), StdDev(counted),
+                counted.Count == 0 ? null : counted.Max(v => v.Value), e.Tolerance));
+        }
+        return results;
+    }
+
+    /// <summary>Runs that count for at least one claim: succeeded, chosen, same dataset and split as the claim.</summary>
+    public static IReadOnlyList<Run> QualifyingRuns(ReleaseEvidence e, IReadOnlyList<ClaimResult> claims)
+    {
+        var ids = claims.SelectMany(c => c.Counted).Select(v => v.RunId).ToHashSet();
+        return e.ChosenRuns.Where(r => ids.Contains(r.Id)).OrderBy(r => r.StartedAt ?? r.QueuedAt).ThenBy(r => r.Id).ToList();
+    }
+
+    public static IReadOnlyList<GateResult> Evidence(ReleaseEvidence e)
+    {
+        var claims = Claims(e);
+        var qualifying = QualifyingRuns(e, claims);
+        return [Stages(e), Design(e), Reproducibility(e, claims), Seeds(e, claims, qualifying), Independent(e, qualifying), ModelCard(e)];
+    }
+
+    public static GateResult Stages(ReleaseEvidence e)
+    {
+        var link = $"/projects/{e.Project.Id}/board";
+        var stages = string.Join(", ", e.Release.RequiredStages.OrderBy(s => s).Select(s => s.Label()));
+        var open = e.StageTasks.Where(t => t.Status != ProjectTaskStatus.Done).OrderBy(t => t.Stage).ThenBy(t => t.Id).ToList();
+        if (e.Release.RequiredStages.Count == 0)
+            return new(GateKind.Stages, "Stages", GateState.Pass, "The release requires no stage.", [], link);
+        if (e.StageTasks.Count == 0)
+            return new(GateKind.Stages, "Stages", GateState.Pass, $"No task in {stages}: nothing is left open.", [], link);
+        if (open.Count == 0)
+            return new(GateKind.Stages, "Stages", GateState.Pass, $"All {e.StageTasks.Count} tasks of {stages} are done.", [], link);
+        return new(GateKind.Stages, "Stages", GateState.Fail, $"{open.Count} of {e.StageTasks.Count} tasks of {stages} are not done.",
+            open.Select(t => $"#{t.Id} {t.Title} ({t.Stage.Label()}): {t.Status}").ToList(), link);
+    }
+
+    public static GateResult Design(ReleaseEvidence e)
+    {
+        var link = $"/projects/{e.Project.Id}/design";
+        var details = new List<string>();
+        // Infrastructure is operations work, not a designed component of the model.
+        var documented = e.Designs.Where(d => d.Component is not null).Select(d => d.Component!.Value).ToHashSet();
+        foreach (var missing in e.TaskComponents.Where(c => c != ModelComponent.Infrastructure && !documented.Contains(c)).Distinct().Order())
+            details.Add($"{missing}: no design document.");
+        foreach (var d in e.Designs.Where(d => d.State != DesignDocumentState.Approved).OrderBy(d => d.DocumentId))
+            details.Add($"{d.Title} ({d.Component?.ToString() ?? "project"}): {StateText(d.State)} at version {d.LatestVersion}.");
+        if (e.Designs.Count == 0)
+            return new(GateKind.Design, "Design", GateState.Fail, "No design document yet.", details, link);
+        return details.Count == 0
+            ? new(GateKind.Design, "Design", GateState.Pass, $"All {e.Designs.Count} design documents are approved at their latest version.", [], link)
+            : new(GateKind.Design, "Design", GateState.Fail, $"{details.Count} design item(s) not approved at the latest version.", details, link);
+    }
+
+    public static GateResult Reproducibility(ReleaseEvidence e, IReadOnlyList<ClaimResult> claims)
+    {
+        var link = $"/reproducibility/{e.Project.Id}";
+        var tol = F(e.Tolerance);
+        if (claims.Count == 0)
+            return new(GateKind.Reproducibility, "Reproducibility", GateState.Fail, "The project has no paper claim to reproduce.", [], link);
+        var details = new List<string>();
+        foreach (var c in claims)
+        {
+            var what = $"{c.Claim.Metric} on {c.Claim.Dataset} {c.Claim.Split} (paper {F(c.Claim.Value)})";
+            if (c.Mean is { } mean)
+                details.Add($"{what}: mean {F(mean)} over {c.Counted.Count} run(s), gap {Signed(mean - c.Claim.Value)}, " +
+                            (c.Within ? $"within ±{tol}." : $"outside ±{tol}."));
+            else
+                details.Add($"{what}: no chosen succeeded run on {c.Claim.Split}.");
+            foreach (var split in c.OtherSplit.GroupBy(v => v.Split))
+                details.Add($"{c.Claim.Metric}: {split.Count()} run(s) on {split.Key} (mean {F(split.Average(v => v.Value))}) not counted: the paper's number is on {c.Claim.Split}.");
+        }
+        foreach (var run in e.ChosenRuns.Where(r => r.Status != RunStatus.Succeeded))
+            details.Add($"Run #{run.Id} is {run.Status}, not counted.");
+        var passed = claims.All(c => c.Within);
+        var failing = claims.Count(c => !c.Within);
+        return new(GateKind.Reproducibility, "Reproducibility", passed ? GateState.Pass : GateState.Fail,
+            passed ? $"All {claims.Count} claims reproduced within ±{tol} (mean over seeds)." : $"{failing} of {claims.Count} claims not reproduced within ±{tol}.",
+            details, link);
+    }
+
+    public static GateResult Seeds(ReleaseEvidence e, IReadOnlyList<ClaimResult> claims, IReadOnlyList<Run> qualifying)
+    {
+        var link = $"/projects/{e.Project.Id}/runs";
+        var seeds = qualifying.Select(r => r.Seed).Distinct().Count();
+        var details = claims.Where(c => c.Mean is not null)
+            .Select(c => $"{c.Claim.Metric}: mean {F(c.Mean!.Value)}, std {(c.StdDev is { } s ? F(s) : "n/a")} over seeds {string.Join(", ", c.Counted.Select(v => v.Seed).Distinct().Order())}.")
+            .ToList();
+        var passed = seeds >= e.Release.MinSeeds;
+        return new(GateKind.Seeds, "Seeds", passed ? GateState.Pass : GateState.Fail,
+            $"{seeds} qualifying run(s) with different seeds; {e.Release.MinSeeds} required.", details, link);
+    }
+
+    public static GateResult Independent(ReleaseEvidence e, IReadOnlyList<Run> qualifying)
+    {
+        var link = $"/projects/{e.Project.Id}/runs";
+        if (qualifying.Count == 0)
+            return new(GateKind.IndependentRerun, "Independent re-run", GateState.Fail, "No qualifying run yet.", [], link);
+        var first = qualifying[0];
+        var others = qualifying.Where(r => r.StartedById != first.StartedById).Select(r => r.StartedById).Distinct().ToList();
+        return others.Count > 0
+            ? new(GateKind.IndependentRerun, "Independent re-run", GateState.Pass,
+                $"First run #{first.Id} by {e.NameOf(first.StartedById)}; re-run by {string.Join(", ", others.Select(e.NameOf))}.", [], link)
+            : new(GateKind.IndependentRerun, "Independent re-run", GateState.Fail,
+                $"Every qualifying run was started by {e.NameOf(first.StartedById)}; another member must re-run it.", [], link);
+    }
+
+    public static GateResult ModelCard(ReleaseEvidence e)
+    {
+        var unfilled = ModelCardTemplate.UnfilledSections(e.Release.ModelCardMarkdown);
+        return unfilled.Count == 0
+            ? new(GateKind.ModelCard, "Model card", GateState.Pass, "Every section of the model card is filled.", [], "#model-card")
+            : new(GateKind.ModelCard, "Model card", GateState.Fail, $"{unfilled.Count} section(s) to fill: {string.Join(", ", unfilled)}.",
+                unfilled.Select(s => $"{s}: empty or still marked TODO.").ToList(), "#model-card");
+    }
+
+    /// <summary>Standing decisions on the current evidence: the latest of each lead that was not cleared.</summary>
+    public static GateResult SignOff(ReleaseEvidence e, string fingerprint)
+    {
+        var standing = e.Release.Approvals.Where(a => a.IsStanding && a.EvidenceFingerprint == fingerprint)
+            .GroupBy(a => a.LeadId).Select(g => g.OrderByDescending(a => a.At).ThenByDescending(a => a.Id).First()).ToList();
+        var approvers = standing.Where(a => a.Decision == ReleaseDecision.Approve).ToList();
+        var rejections = standing.Where(a => a.Decision == ReleaseDecision.Reject).ToList();
+        var details = approvers.Select(a => $"Approved by {e.NameOf(a.LeadId)} on {a.At:yyyy-MM-dd HH:mm}.")
+            .Concat(rejections.Select(a => $"Rejected by {e.NameOf(a.LeadId)}: {a.Reason}")).ToList();
+        var passed = rejections.Count == 0 && approvers.Count >= e.Release.RequiredApprovals;
+        var summary = rejections.Count > 0
+            ? $"Rejected by {string.Join(", ", rejections.Select(a => e.NameOf(a.LeadId)))}."
+            : $"{approvers.Count} of {e.Release.RequiredApprovals} lead approvals.";
+        return new(GateKind.SignOff, "Sign-off", passed ? GateState.Pass : GateState.Fail, summary, details, "#sign-off");
+    }
+
+    /// <summary>
+    /// A hash of everything the evidence gates look at. An approval stores it; when it differs later,
+    /// something the approver saw has changed.
+    /// </summary>
+    public static string Fingerprint(ReleaseEvidence e)
+    {
+        var s = new StringBuilder();
+        var r = e.Release;
+        s.Append("release|").Append(r.Name).Append('|').Append(r.Version).Append('|').Append(r.Variant).Append('|').Append(r.Commit)
+            .Append("|stages:").Append(string.Join(',', r.RequiredStages.Order().Select(x => (int)x)))
+            .Append("|seeds:").Append(r.MinSeeds).Append("|tol:").Append(F(e.Tolerance, "R")).Append('\n');
+        foreach (var c in e.Project.Claims.OrderBy(c => c.Id))
+            s.Append("claim|").Append(c.Metric).Append('|').Append(c.Dataset).Append('|').Append(c.Split).Append('|').Append(F(c.Value, "R")).Append('\n');
+        foreach (var t in e.StageTasks.OrderBy(t => t.Id))
+            s.Append("task|").Append(t.Id).Append('|').Append((int)t.Stage).Append('|').Append(t.Status).Append('\n');
+        s.Append("components|").Append(string.Join(',', e.TaskComponents.Distinct().Order().Select(c => (int)c))).Append('\n');
+        foreach (var d in e.Designs.OrderBy(d => d.DocumentId))
+            s.Append("design|").Append(d.DocumentId).Append('|').Append(d.LatestVersion).Append('|').Append(d.State).Append('\n');
+        foreach (var run in e.ChosenRuns.OrderBy(x => x.Id))
+        {
+            s.Append("run|").Append(run.Id).Append('|').Append(run.Status).Append('|').Append(run.Seed).Append('|').Append(run.StartedById)
+                .Append('|').Append(run.Dataset).Append('|').Append(run.Split).Append('|').Append(run.Commit);
+            foreach (var m in run.FinalMetrics.OrderBy(m => m.Name, StringComparer.Ordinal))
+                s.Append('|').Append(m.Name).Append('=').Append(F(m.Value, "R"));
+            s.Append('\n');
+        }
+        s.Append("card|").Append(r.ModelCardMarkdown.ReplaceLineEndings("\n").Trim());
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s.ToString())));
+    }
+
+    public static double? Mean(IReadOnlyCollection<RunValue> values) => values.Count == 0 ? null : values.Average(v => v.Value);
+
+    /// <summary>Sample standard deviation (n - 1); none for a single run.</summary>
+    public static double? StdDev(IReadOnlyCollection<RunValue> values)
+    {
+        if (values.Count < 2) return null;
+        var mean = values.Average(v => v.Value);
+        return Math.Sqrt(values.Sum(v => (v.Value - mean) * (v.Value - mean)) / (values.Count - 1));
+    }
+
+    public static string F(double value, string format = "0.0##") => value.ToString(format, CultureInfo.InvariantCulture);
+    public static string Signed(double value) => (value >= 0 ? "+" : "") + F(value);
+
+    private static bool Same(string a, string b) => string.Equals(a.Trim(), b.Trim(), StringComparison.OrdinalIgnoreCase);
+
+    private static string StateText(DesignDocumentState state) => state switch
+    {
+        DesignDocumentState.Draft => "draft, no review",
+        DesignDocumentState.InReview => "in review",
+        DesignDocumentState.ChangesRequested => "changes requested",
+        _ => "approved",
+    };
+}

@@ -1,0 +1,97 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Web.Data;
+using Portal.Web.Features.Projects;
+using Portal.Web.Features.Releases;
+using Portal.Web.Features.Runs;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Reproducibility;
+
+/// <summary>One split's runs of a claimed metric: how many, the best and the mean.</summary>
+public sealed record SplitSummary(string Split, int Runs, double Best, double Mean);
+
+/// <summary>The metric at one commit: the mean of the runs built from it, in the order the commits were first run.</summary>
+public sealed record CommitPoint(string Commit, DateTimeOffset At, int Runs, double Mean);
+
+/// <summary>
+/// How far the team is from one paper claim. Only runs on the claim's own dataset and split count; runs on
+/// another split are listed apart, because their numbers are not comparable with the paper's.
+/// </summary>
+public sealed record ClaimStanding(PaperClaim Claim, double Tolerance, SplitSummary? Counted, IReadOnlyList<SplitSummary> OtherSplits,
+    string PlottedSplit, IReadOnlyList<CommitPoint> ByCommit)
+{
+    public double? Gap => Counted is null ? null : Counted.Mean - Claim.Value;
+    public bool Within => Gap is { } g && Math.Abs(g) <= Tolerance + 1e-9;
+}
+
+public sealed record ProjectReproducibility(long ProjectId, string ProjectName, bool IsDemo, double Tolerance, IReadOnlyList<ClaimStanding> Claims);
+
+/// <summary>The reproducibility dashboard: every claim against the project's succeeded runs, and the project's tolerance.</summary>
+public sealed class ReproducibilityService(IDbContextFactory<PortalDbContext> dbFactory, LiveUpdates live)
+{
+    public async Task<IReadOnlyList<ProjectReproducibility>> ListAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var ids = await db.Projects.OrderBy(p => p.Name).Select(p => p.Id).ToListAsync(ct);
+        var list = new List<ProjectReproducibility>();
+        foreach (var id in ids) list.Add(await LoadAsync(db, id, ct));
+        return list;
+    }
+
+    public async Task<ProjectReproducibility> GetAsync(long projectId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await LoadAsync(db, projectId, ct);
+    }
+
+    /// <summary>The project's tolerance, which every release without its own uses.</summary>
+    public async Task SetToleranceAsync(Actor actor, long projectId, double tolerance, CancellationToken ct = default)
+    {
+        actor.RequireLead("change a project's tolerance");
+        if (double.IsNaN(tolerance) || double.IsInfinity(tolerance) || tolerance < 0)
+            throw PortalError.Validation("The tolerance cannot be below zero.");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var project = await db.Projects.FirstOrDefaultAsync(p => p.Id == projectId, ct)
+                      ?? throw PortalError.NotFound($"There is no project {projectId}.");
+        project.Tolerance = tolerance;
+        project.Version++;
+        try { await db.SaveChangesAsync(ct); }
+        catch (DbUpdateConcurrencyException) { throw PortalError.Conflict("The project changed at the same time. Reload and try again."); }
+        live.Publish(Topics.Project(projectId), Topics.Projects);
+    }
+
+    private static async Task<ProjectReproducibility> LoadAsync(PortalDbContext db, long projectId, CancellationToken ct)
+    {
+        var project = await db.Projects.AsNoTracking().Include(p => p.Claims).FirstOrDefaultAsync(p => p.Id == projectId, ct)
+                      ?? throw PortalError.NotFound($"There is no project {projectId}.");
+        var runs = await db.Runs.AsNoTracking().Include(r => r.FinalMetrics)
+            .Where(r => r.ProjectId == projectId && r.Status == RunStatus.Succeeded).ToListAsync(ct);
+        return new ProjectReproducibility(project.Id, project.Name, project.IsDemo, project.Tolerance,
+            project.Claims.OrderBy(c => c.Id).Select(c => Standing(c, project.Tolerance, runs)).ToList());
+    }
+
+    public static ClaimStanding Standing(PaperClaim claim, double tolerance, IReadOnlyList<Run> runs)
+    {
+        var values = runs.Where(r => Same(r.Dataset, claim.Dataset))
+            .Select(r => (Run: r, Metric: r.FinalMetrics.FirstOrDefault(m => Same(m.Name, claim.Metric))))
+            .Where(x => x.Metric is not null)
+            .Select(x => (x.Run, Value: x.Metric!.Value))
+            .ToList();
+        var bySplit = values.GroupBy(v => v.Run.Split.Trim(), StringComparer.OrdinalIgnoreCase)
+            .Select(g => new SplitSummary(g.Key, g.Count(), g.Max(v => v.Value), g.Average(v => v.Value)))
+            .ToList();
+        var counted = bySplit.FirstOrDefault(s => Same(s.Split, claim.Split));
+        var others = bySplit.Where(s => s != counted).OrderByDescending(s => s.Runs).ToList();
+        // Plot the claim's split; when nothing ran on it yet, the busiest other split, labelled as such.
+        var plotted = counted?.Split ?? others.FirstOrDefault()?.Split ?? claim.Split;
+        var byCommit = values.Where(v => Same(v.Run.Split, plotted))
+            .GroupBy(v => string.IsNullOrWhiteSpace(v.Run.Commit) ? "(no commit)" : v.Run.Commit!.Trim())
+            .Select(g => new CommitPoint(Short(g.Key), g.Min(v => v.Run.EndedAt ?? v.Run.StartedAt ?? v.Run.QueuedAt), g.Count(), g.Average(v => v.Value)))
+            .OrderBy(p => p.At).ToList();
+        return new ClaimStanding(claim, tolerance, counted, others, plotted, byCommit);
+    }
+
+    private static string Short(string commit) => commit.Length > 8 && !commit.StartsWith('(') ? commit[..8] : commit;
+
+    private static bool Same(string a, string b) => string.Equals(a.Trim(), b.Trim(), StringComparison.OrdinalIgnoreCase);
+}

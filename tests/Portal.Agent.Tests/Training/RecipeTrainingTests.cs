@@ -1,0 +1,73 @@
+using Portal.Training;
+using Portal.Training.Recipes;
+using Xunit;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Portal.Agent.Tests.Training;
+
+/// <summary>Timed training runs alone, so the CPU time it measures is its own.</summary>
+[CollectionDefinition(nameof(RecipeTrainingTests), DisableParallelization = true)]
+public sealed class TimedTrainingCollection;
+
+[Collection(nameof(RecipeTrainingTests))]
+public sealed class RecipeTrainingTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string work = Directory.CreateTempSubdirectory("portal-recipe-").FullName;
+
+    public void Dispose() => Directory.Delete(work, recursive: true);
+
+    [Fact]
+    public void The_classifier_loss_falls_over_a_few_steps_on_the_cpu()
+    {
+        const string config = """{"steps": 40, "batchSize": 32, "trainImages": 512, "valImages": 64, "evalEvery": 40, "checkpointEvery": 40, "width": 8}""";
+        using var run = RecipeCatalog.CreateRun(RecipeCatalog.Classifier, config, seed: 1, CPU);
+        var sink = new RecordingSink();
+
+        var result = run.Train(new TrainingOptions(work), sink, CancellationToken.None);
+
+        var loss = sink.Series("train/loss");
+        Assert.Equal(40, loss.Length);
+        Assert.True(loss.TakeLast(5).Average() < loss.Take(5).Average() * 0.8, $"loss {loss.Take(5).Average()} -> {loss.TakeLast(5).Average()}");
+        Assert.InRange(result.FinalMetrics["accuracy"], 0, 1);
+        Assert.Equal(40, result.LastStep);
+        Assert.True(File.Exists(result.FinalCheckpointPath));
+    }
+
+    [Fact]
+    public void The_detector_loss_falls_over_a_few_steps_on_the_cpu()
+    {
+        const string config = """{"steps": 30, "batchSize": 16, "trainImages": 256, "valImages": 32, "evalEvery": 30, "checkpointEvery": 30}""";
+        using var run = RecipeCatalog.CreateRun(RecipeCatalog.Detector, config, seed: 3, CPU);
+        var sink = new RecordingSink();
+
+        var result = run.Train(new TrainingOptions(work), sink, CancellationToken.None);
+
+        var loss = sink.Series("train/loss");
+        Assert.Equal(30, loss.Length);
+        Assert.True(loss.TakeLast(5).Average() < loss.Take(5).Average() * 0.7, $"loss {loss.Take(5).Average()} -> {loss.TakeLast(5).Average()}");
+        Assert.Contains("AP50", result.FinalMetrics.Keys);
+        Assert.Contains(sink.Points, p => p.Name == "eval/AP" && p.Step == 30);
+    }
+
+    [Fact]
+    public void The_detector_AP_rises_visibly_within_two_minutes_of_two_cores()
+    {
+        // The default detector config, cut to a budget that a test run can afford.
+        const string config = """{"steps": 400, "evalEvery": 100, "checkpointEvery": 400}""";
+        using var run = RecipeCatalog.CreateRun(RecipeCatalog.Detector, config, seed: 7, CPU);
+        var sink = new RecordingSink();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var cpuBefore = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+
+        var result = run.Train(new TrainingOptions(work), sink, CancellationToken.None);
+
+        var ap = sink.Series("eval/AP");
+        var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:F0} s wall, {cpu.TotalSeconds:F0} s cpu; AP by eval: {string.Join(", ", ap.Select(v => v.ToString("F3")))}; AP50 {result.FinalMetrics["AP50"]:F3}");
+        // CPU time, not wall time: the budget is two minutes of two cores, and a shared machine stretches wall time.
+        Assert.True(cpu < TimeSpan.FromMinutes(4), $"took {cpu} of CPU time");
+        Assert.True(result.FinalMetrics["AP50"] > 0.5, $"final AP50 {result.FinalMetrics["AP50"]}");
+        Assert.True(ap[^1] > ap[0] + 0.05, "AP did not rise");
+    }
+}
