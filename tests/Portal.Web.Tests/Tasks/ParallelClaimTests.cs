@@ -12,15 +12,15 @@ public sealed class ParallelClaimTests
     {
         await using var db = await BoardDatabase.CreateAsync(members: 50);
         var id = await db.AddTaskAsync();
-        using var start = new ManualResetEventSlim();
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         var attempts = db.Members.Select(member => Task.Run(async () =>
         {
-            start.Wait();
+            await start.Task;
             try { await db.Claims.ClaimAsync(member, id); return (member, error: (PortalError?)null); }
             catch (PortalError e) { return (member, error: e); }
         })).ToList();
-        start.Set();
+        start.SetResult();
         var results = await Task.WhenAll(attempts);
 
         var winners = results.Where(r => r.error is null).ToList();
@@ -42,15 +42,15 @@ public sealed class ParallelClaimTests
         var member = db.Members[0];
         var ids = new List<long>();
         for (var i = 0; i < 50; i++) ids.Add(await db.AddTaskAsync($"task {i}"));
-        using var start = new ManualResetEventSlim();
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         var attempts = ids.Select(id => Task.Run(async () =>
         {
-            start.Wait();
+            await start.Task;
             try { await db.Claims.ClaimAsync(member, id); return true; }
             catch (PortalError e) when (e.Message.Contains("limit")) { return false; }
         })).ToList();
-        start.Set();
+        start.SetResult();
         var won = (await Task.WhenAll(attempts)).Count(ok => ok);
 
         Assert.Equal(3, won);
