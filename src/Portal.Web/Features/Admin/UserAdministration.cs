@@ -85,6 +85,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, IDbContextFa
             var current = await users.GetRolesAsync(user);
             Ensure(await users.RemoveFromRolesAsync(user, current.Except(roles)));
             Ensure(await users.AddToRolesAsync(user, roles.Except(current)));
+            Ensure(await users.UpdateSecurityStampAsync(user));
         });
 
     public Task SetSubTeamAsync(Actor actor, string userId, SubTeam? subTeam, CancellationToken cancellationToken = default) =>
@@ -130,6 +131,9 @@ public static class AdminFeature
     public static IServiceCollection AddAdminFeature(this IServiceCollection services)
     {
         services.AddScoped<UserAdministration>();
+        // Cookies are checked against the user's security stamp every minute (Identity's default is 30), so a
+        // deactivation or a role change reaches requests of an already signed-in user within a minute.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
         return services;
     }
 }
