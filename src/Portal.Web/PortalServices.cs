@@ -6,8 +6,12 @@ using Portal.Web.Data;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.Activity;
 using Portal.Web.Features.Admin;
+using Portal.Web.Features.Curves;
 using Portal.Web.Features.Tasks;
 using Portal.Web.Features.Demo;
+using Portal.Web.Features.Analysis;
+using Portal.Web.Features.Design;
+using Portal.Web.Features.Inbox;
 using Portal.Web.Features.Projects;
 using Portal.Web.Features.Releases;
 using Portal.Web.Infrastructure;
@@ -75,6 +79,10 @@ public static class PortalServices
         services.AddDemoFeature();
         services.AddProjectsFeature();
         services.AddReleasesFeature();
+        services.AddAnalysisFeature();
+        services.AddDesignFeature();
+        services.AddInboxFeature();
+        services.AddCurvesFeature();
         services.AddTasksFeature().AddActivityFeature().AddAdminFeature();
         return builder;
     }
@@ -93,6 +101,7 @@ public static class PortalServices
         app.MapStaticAssets().AllowAnonymous();
         app.MapAccountEndpoints();
         app.MapReleaseEndpoints();
+        app.MapCurves();
         app.MapTaskEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.Agents;
+using Portal.Web.Features.Analysis;
 using Portal.Web.Features.Design;
 using Portal.Web.Features.Inbox;
 using Portal.Web.Features.Projects;
@@ -34,6 +35,14 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<DesignDocumentVersion> DesignDocumentVersions => Set<DesignDocumentVersion>();
     public DbSet<ReviewRequest> ReviewRequests => Set<ReviewRequest>();
     public DbSet<ReviewVerdict> ReviewVerdicts => Set<ReviewVerdict>();
+    public DbSet<ReviewThread> ReviewThreads => Set<ReviewThread>();
+    public DbSet<ReviewComment> ReviewComments => Set<ReviewComment>();
+
+    public DbSet<ChecklistItem> ChecklistItems => Set<ChecklistItem>();
+    public DbSet<Discrepancy> Discrepancies => Set<Discrepancy>();
+    public DbSet<AuthorQuestion> AuthorQuestions => Set<AuthorQuestion>();
+    public DbSet<Hyperparameter> Hyperparameters => Set<Hyperparameter>();
+    public DbSet<ContractField> ContractFields => Set<ContractField>();
 
     public DbSet<Notification> Notifications => Set<Notification>();
 

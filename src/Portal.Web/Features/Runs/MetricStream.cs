@@ -10,6 +10,14 @@ namespace Portal.Web.Features.Runs;
 public sealed class MetricStream(ILogger<MetricStream> logger)
 {
     private readonly ConcurrentDictionary<long, Func<long, IReadOnlyList<MetricPointDto>, ValueTask>[]> _byRun = new();
+    private Func<long, IReadOnlyList<MetricPointDto>, ValueTask>[] _allRuns = [];
+
+    /// <summary>Every run's points (e.g. to keep the chart tiers current); same rules as <see cref="Subscribe"/>.</summary>
+    public IDisposable SubscribeAll(Func<long, IReadOnlyList<MetricPointDto>, ValueTask> handler)
+    {
+        lock (_byRun) _allRuns = [.. _allRuns, handler];
+        return new Unsubscriber(() => { lock (_byRun) _allRuns = _allRuns.Where(h => h != handler).ToArray(); });
+    }
 
     public IDisposable Subscribe(long runId, Func<long, IReadOnlyList<MetricPointDto>, ValueTask> handler)
     {
@@ -19,7 +27,8 @@ public sealed class MetricStream(ILogger<MetricStream> logger)
 
     public async ValueTask PublishAsync(long runId, IReadOnlyList<MetricPointDto> points)
     {
-        if (points.Count == 0 || !_byRun.TryGetValue(runId, out var handlers)) return;
+        if (points.Count == 0) return;
+        var handlers = _byRun.TryGetValue(runId, out var forRun) ? [.. _allRuns, .. forRun] : _allRuns;
         foreach (var handler in handlers)
         {
             try { await handler(runId, points); }

@@ -1,0 +1,261 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Portal.Web.Data;
+
+namespace Portal.Web.Features.Curves;
+
+/// <summary>The stored summary of one series: its count and step range (see <see cref="CurveSeries"/>).</summary>
+public sealed record SeriesState(long RolledUpToStep, long Count, long MinStep, long MaxStep);
+
+/// <summary>
+/// Keeps the M4 tiers of every series up to date and reads charts from them (decision record:
+/// docs/decisions/curves-rollup-tiers.md). Tiers are brought up to date from the raw points past
+/// <see cref="CurveSeries.RolledUpToStep"/>: after each stored batch (via <see cref="RollupRoller"/>) and, as a
+/// safety net, before every read, so a chart is never older than the points stored when it was asked for.
+/// Steps are assumed to arrive in increasing order per series (a resumed run repeats stored steps, which the
+/// metric table ignores); a point stored below the rolled-up step would be missed by the tiers.
+/// Plain ADO.NET: the tier upserts and range reads are hot paths where EF's change tracking costs more than the work.
+/// </summary>
+public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory)
+{
+    private const int ChunkSize = 50_000;
+    private static readonly Func<long, DateTimeOffset> FromStoredTime =
+        (Func<long, DateTimeOffset>)new DateTimeOffsetToBinaryConverter().ConvertFromProviderExpression.Compile();
+
+    // SQLite has one writer at a time anyway; one gate keeps two catch-ups of a series from racing.
+    private readonly SemaphoreSlim _writer = new(1, 1);
+
+    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var connection = new SqliteConnection(db.Database.GetConnectionString());
+        await connection.OpenAsync(cancellationToken);
+        // Tiers are derived data: in WAL mode NORMAL keeps them consistent and spares an fsync per catch-up.
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA synchronous=NORMAL";
+        await pragma.ExecuteNonQueryAsync(cancellationToken);
+        return connection;
+    }
+
+    /// <summary>The metric names a run has points for (a skip scan over the metric key, not a scan of the points).</summary>
+    public static async Task<List<string>> ListMetricsAsync(SqliteConnection connection, long runId, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            WITH RECURSIVE names(name) AS (
+              SELECT MIN(Name) FROM MetricPoints WHERE RunId = $run
+              UNION ALL
+              SELECT (SELECT MIN(Name) FROM MetricPoints WHERE RunId = $run AND Name > names.name) FROM names WHERE names.name IS NOT NULL)
+            SELECT name FROM names WHERE name IS NOT NULL
+            """;
+        command.Parameters.AddWithValue("$run", runId);
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) names.Add(reader.GetString(0));
+        return names;
+    }
+
+    /// <summary>Rolls any new raw points of the series into the tiers; returns the series' state (null: no points).</summary>
+    public async Task<SeriesState?> EnsureCurrentAsync(SqliteConnection connection, long runId, string name, CancellationToken cancellationToken)
+    {
+        var state = await ReadStateAsync(connection, runId, name, cancellationToken);
+        var newest = await NewestStepAsync(connection, runId, name, cancellationToken);
+        if (newest is null || (state is not null && newest <= state.RolledUpToStep)) return state;
+        await _writer.WaitAsync(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                state = await ReadStateAsync(connection, runId, name, cancellationToken);
+                if (state is not null && newest <= state.RolledUpToStep) return state;
+                if (!await RollChunkAsync(connection, runId, name, state, cancellationToken)) return state;
+            }
+        }
+        finally { _writer.Release(); }
+    }
+
+    private static async Task<long?> NewestStepAsync(SqliteConnection connection, long runId, string name, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT MAX(Step) FROM MetricPoints WHERE RunId = $run AND Name = $name";
+        command.Parameters.AddWithValue("$run", runId);
+        command.Parameters.AddWithValue("$name", name);
+        var value = await command.ExecuteScalarAsync(cancellationToken);
+        return value is long step ? step : null;
+    }
+
+    public static async Task<SeriesState?> ReadStateAsync(SqliteConnection connection, long runId, string name, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT RolledUpToStep, Count, MinStep, MaxStep FROM CurveSeries WHERE RunId = $run AND Name = $name";
+        command.Parameters.AddWithValue("$run", runId);
+        command.Parameters.AddWithValue("$name", name);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken)) return null;
+        return new SeriesState(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
+    }
+
+    /// <summary>Reads raw points in [from, to] in step order; a NaN point comes back as NaN.</summary>
+    public static async Task<List<SeriesPoint>> ReadRawAsync(SqliteConnection connection, long runId, string name, long fromStep, long toStep, int limit, CancellationToken cancellationToken, SqliteTransaction? transaction = null)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT Step, Value, WallTime FROM MetricPoints WHERE RunId = $run AND Name = $name AND Step >= $from AND Step <= $to ORDER BY Step LIMIT $limit";
+        command.Parameters.AddWithValue("$run", runId);
+        command.Parameters.AddWithValue("$name", name);
+        command.Parameters.AddWithValue("$from", fromStep);
+        command.Parameters.AddWithValue("$to", toStep);
+        command.Parameters.AddWithValue("$limit", limit);
+        var points = new List<SeriesPoint>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var value = reader.IsDBNull(1) || reader.GetFieldType(1) == typeof(string) ? double.NaN : FromStoredValue(reader.GetDouble(1));
+            points.Add(new SeriesPoint(reader.GetInt64(0), value, FromStoredTime(reader.GetInt64(2)).ToUnixTimeMilliseconds()));
+        }
+        return points;
+    }
+
+    /// <summary>
+    /// SQLite cannot hold a NaN REAL (a bound NaN becomes NULL): the metric writer stores NaN as a sentinel REAL,
+    /// a negative subnormal no metric produces (the same bits as NaNSentinel in Features/Runs). NULL or text also read as NaN.
+    /// </summary>
+    public const long NaNSentinelBits = unchecked((long)0x8000_0000_0000_0BADUL);
+
+    public static double FromStoredValue(double stored) => BitConverter.DoubleToInt64Bits(stored) == NaNSentinelBits ? double.NaN : stored;
+
+    private static async Task<bool> RollChunkAsync(SqliteConnection connection, long runId, string name, SeriesState? state, CancellationToken cancellationToken)
+    {
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        var after = state?.RolledUpToStep ?? long.MinValue;
+        var points = await ReadRawAsync(connection, runId, name, after == long.MinValue ? long.MinValue : after + 1, long.MaxValue, ChunkSize, cancellationToken, transaction);
+        if (points.Count == 0) return false;
+
+        var tiers = CurveLevels.Tiers;
+        var open = new M4Bucket[tiers.Length];
+        var openBucket = new long[tiers.Length];
+        await using var upsert = PrepareUpsert(connection, transaction, runId, name);
+        for (var t = 0; t < tiers.Length; t++)
+        {
+            // The first new point may land in a bucket that already holds points: continue that bucket's summary.
+            openBucket[t] = points[0].Step >> tiers[t];
+            open[t] = state is not null && (state.RolledUpToStep >> tiers[t]) == openBucket[t]
+                ? await ReadBucketAsync(connection, transaction, runId, name, tiers[t], openBucket[t], cancellationToken)
+                : new M4Bucket();
+        }
+        foreach (var p in points)
+        {
+            for (var t = 0; t < tiers.Length; t++)
+            {
+                var b = p.Step >> tiers[t];
+                if (b != openBucket[t])
+                {
+                    await WriteBucketAsync(upsert, tiers[t], openBucket[t], open[t], cancellationToken);
+                    open[t] = new M4Bucket();
+                    openBucket[t] = b;
+                }
+                open[t].Add(p);
+            }
+        }
+        for (var t = 0; t < tiers.Length; t++) await WriteBucketAsync(upsert, tiers[t], openBucket[t], open[t], cancellationToken);
+
+        await using (var series = connection.CreateCommand())
+        {
+            series.Transaction = transaction;
+            series.CommandText = """
+                INSERT INTO CurveSeries (RunId, Name, RolledUpToStep, Count, MinStep, MaxStep) VALUES ($run, $name, $last, $count, $first, $last)
+                ON CONFLICT (RunId, Name) DO UPDATE SET RolledUpToStep = $last, Count = Count + $count, MinStep = MIN(MinStep, $first), MaxStep = MAX(MaxStep, $last)
+                """;
+            series.Parameters.AddWithValue("$run", runId);
+            series.Parameters.AddWithValue("$name", name);
+            series.Parameters.AddWithValue("$first", points[0].Step);
+            series.Parameters.AddWithValue("$last", points[^1].Step);
+            series.Parameters.AddWithValue("$count", (long)points.Count);
+            await series.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    private const string RollupColumns = "Count, FirstStep, FirstValue, FirstTime, LastStep, LastValue, LastTime, MinStep, MinValue, MinTime, MaxStep, MaxValue, MaxTime, NanStep, NanTime";
+
+    private static SqliteCommand PrepareUpsert(SqliteConnection connection, SqliteTransaction transaction, long runId, string name)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"INSERT OR REPLACE INTO CurveRollups (RunId, Name, Level, Bucket, {RollupColumns}) VALUES ($run, $name, $level, $bucket, " +
+                              string.Join(", ", RollupColumns.Split(", ").Select(c => "$" + c)) + ")";
+        command.Parameters.AddWithValue("$run", runId);
+        command.Parameters.AddWithValue("$name", name);
+        command.Parameters.Add("$level", SqliteType.Integer);
+        command.Parameters.Add("$bucket", SqliteType.Integer);
+        foreach (var column in RollupColumns.Split(", ")) command.Parameters.Add("$" + column, column.EndsWith("Value") ? SqliteType.Real : SqliteType.Integer);
+        return command;
+    }
+
+    private static async Task WriteBucketAsync(SqliteCommand upsert, int level, long bucket, M4Bucket m4, CancellationToken cancellationToken)
+    {
+        var p = upsert.Parameters;
+        p["$level"].Value = level;
+        p["$bucket"].Value = bucket;
+        p["$Count"].Value = m4.Count;
+        SetPoint(p, "First", m4.HasValue, m4.First);
+        SetPoint(p, "Last", m4.HasValue, m4.Last);
+        SetPoint(p, "Min", m4.HasValue, m4.Min);
+        SetPoint(p, "Max", m4.HasValue, m4.Max);
+        p["$NanStep"].Value = m4.HasNaN ? m4.FirstNaN.Step : DBNull.Value;
+        p["$NanTime"].Value = m4.HasNaN ? m4.FirstNaN.TimeMs : DBNull.Value;
+        await upsert.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static void SetPoint(SqliteParameterCollection p, string prefix, bool has, SeriesPoint point)
+    {
+        p["$" + prefix + "Step"].Value = has ? point.Step : DBNull.Value;
+        p["$" + prefix + "Value"].Value = has ? point.Value : DBNull.Value;
+        p["$" + prefix + "Time"].Value = has ? point.TimeMs : DBNull.Value;
+    }
+
+    private static async Task<M4Bucket> ReadBucketAsync(SqliteConnection connection, SqliteTransaction transaction, long runId, string name, int level, long bucket, CancellationToken cancellationToken)
+    {
+        var rows = await ReadBucketsAsync(connection, runId, name, level, bucket, bucket, cancellationToken, transaction);
+        return rows.Count == 1 ? rows[0].Summary : new M4Bucket();
+    }
+
+    /// <summary>The stored summaries of buckets [first, last] of one tier, in bucket order.</summary>
+    public static async Task<List<(long Bucket, M4Bucket Summary)>> ReadBucketsAsync(SqliteConnection connection, long runId, string name, int level, long first, long last, CancellationToken cancellationToken, SqliteTransaction? transaction = null)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT Bucket, {RollupColumns} FROM CurveRollups WHERE RunId = $run AND Name = $name AND Level = $level AND Bucket >= $first AND Bucket <= $last ORDER BY Bucket";
+        command.Parameters.AddWithValue("$run", runId);
+        command.Parameters.AddWithValue("$name", name);
+        command.Parameters.AddWithValue("$level", level);
+        command.Parameters.AddWithValue("$first", first);
+        command.Parameters.AddWithValue("$last", last);
+        var rows = new List<(long, M4Bucket)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var m4 = new M4Bucket { Count = reader.GetInt64(1), HasValue = !reader.IsDBNull(2) };
+            if (m4.HasValue)
+            {
+                m4.First = ReadPoint(reader, 2);
+                m4.Last = ReadPoint(reader, 5);
+                m4.Min = ReadPoint(reader, 8);
+                m4.Max = ReadPoint(reader, 11);
+            }
+            if (!reader.IsDBNull(14))
+            {
+                m4.HasNaN = true;
+                m4.FirstNaN = new SeriesPoint(reader.GetInt64(14), double.NaN, reader.GetInt64(15));
+            }
+            rows.Add((reader.GetInt64(0), m4));
+        }
+        return rows;
+    }
+
+    private static SeriesPoint ReadPoint(DbDataReader reader, int ordinal) =>
+        new(reader.GetInt64(ordinal), reader.GetDouble(ordinal + 1), reader.GetInt64(ordinal + 2));
+}

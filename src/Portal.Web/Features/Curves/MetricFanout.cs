@@ -1,0 +1,85 @@
+using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR;
+using Portal.Contracts;
+using Portal.Web.Features.Runs;
+
+namespace Portal.Web.Features.Curves;
+
+/// <summary>
+/// Forwards stored points from <see cref="MetricStream"/> to the viewers' hub groups. It subscribes to a run only
+/// while a viewer watches it, and hands points to its own queue so ingestion never waits on slow viewers.
+/// One message per (run, metric) batch goes to the group, serialized once for all its connections.
+/// </summary>
+public sealed class MetricFanout(MetricStream stream, IHubContext<MetricsHub> hub, ILogger<MetricFanout> logger) : BackgroundService
+{
+    private readonly Channel<(long RunId, IReadOnlyList<MetricPointDto> Points)> _queue =
+        Channel.CreateUnbounded<(long, IReadOnlyList<MetricPointDto>)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _gate = new();
+    private readonly Dictionary<long, (IDisposable Subscription, HashSet<string> Connections)> _runs = [];
+    private readonly Dictionary<string, HashSet<long>> _byConnection = [];
+
+    public static string Group(long runId, string? metric) => $"curve:{runId}:{metric ?? "*"}";
+
+    public void Track(string connectionId, long runId)
+    {
+        lock (_gate)
+        {
+            if (!_byConnection.TryGetValue(connectionId, out var watched)) _byConnection[connectionId] = watched = [];
+            if (!watched.Add(runId)) return;
+            if (!_runs.TryGetValue(runId, out var entry))
+                _runs[runId] = entry = (stream.Subscribe(runId, Enqueue), []);
+            entry.Connections.Add(connectionId);
+        }
+    }
+
+    public void Forget(string connectionId)
+    {
+        lock (_gate)
+        {
+            if (!_byConnection.Remove(connectionId, out var watched)) return;
+            foreach (var runId in watched)
+            {
+                if (!_runs.TryGetValue(runId, out var entry)) continue;
+                entry.Connections.Remove(connectionId);
+                if (entry.Connections.Count > 0) continue;
+                entry.Subscription.Dispose();
+                _runs.Remove(runId);
+            }
+        }
+    }
+
+    private ValueTask Enqueue(long runId, IReadOnlyList<MetricPointDto> points)
+    {
+        _queue.Writer.TryWrite((runId, points));
+        return ValueTask.CompletedTask;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+        {
+            // Whatever queued up while the last messages went out travels together: one message per (run, metric)
+            // however many batches it holds, so a busy moment costs fewer sends instead of a growing backlog.
+            var pending = new List<(long RunId, IReadOnlyList<MetricPointDto> Points)>();
+            while (pending.Count < 1000 && _queue.Reader.TryRead(out var item)) pending.Add(item);
+            foreach (var series in pending.SelectMany(b => b.Points.Select(p => (b.RunId, Point: p))).GroupBy(x => (x.RunId, x.Point.Name)))
+            {
+                var ordered = series.Select(x => x.Point).OrderBy(p => p.Step).ToList();
+                var (runId, name) = series.Key;
+                var message = new LivePoints(runId, name,
+                    ordered.Select(p => p.Step).ToArray(),
+                    ordered.Select(p => double.IsNaN(p.Value) ? (double?)null : p.Value).ToArray(),
+                    ordered.Select(p => p.WallTime.ToUnixTimeMilliseconds()).ToArray());
+                try
+                {
+                    await hub.Clients.Group(Group(runId, name)).SendAsync("points", message, stoppingToken);
+                    await hub.Clients.Group(Group(runId, null)).SendAsync("points", message, stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning(e, "Could not forward points of run {RunId} to its viewers", runId);
+                }
+            }
+        }
+    }
+}
