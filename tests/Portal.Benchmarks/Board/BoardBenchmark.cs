@@ -31,7 +31,8 @@ public sealed class BoardBenchmark : IBenchmark
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, load {File.ReadAllText("/proc/loadavg").Trim()}, .NET {Environment.Version}, " +
                           $"{(IsOptimized() ? "Release" : "Debug")} build");
 
-        // A console app gets no content-root attribute from the test SDK; WebApplicationFactory reads this variable instead.
+        // WebApplicationFactory looks for the web project beside Portal.sln, but it lives under src/; this variable
+        // (read before any other source) names it.
         Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_PORTAL_WEB", FindWebProject());
         using var app = new PortalAppFactory();
         // Console logging of every SQL command would dominate the timings.
