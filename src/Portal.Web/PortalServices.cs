@@ -4,15 +4,18 @@ using MudBlazor.Services;
 using Portal.Web.Components;
 using Portal.Web.Data;
 using Portal.Web.Features.Account;
-using Portal.Web.Features.Curves;
+using Portal.Web.Features.Activity;
+using Portal.Web.Features.Admin;
 using Portal.Web.Features.Agents;
-using Portal.Web.Features.Runs;
-using Portal.Web.Features.Demo;
 using Portal.Web.Features.Analysis;
+using Portal.Web.Features.Curves;
+using Portal.Web.Features.Demo;
 using Portal.Web.Features.Design;
 using Portal.Web.Features.Inbox;
 using Portal.Web.Features.Projects;
 using Portal.Web.Features.Releases;
+using Portal.Web.Features.Runs;
+using Portal.Web.Features.Tasks;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web;
@@ -84,6 +87,9 @@ public static class PortalServices
         services.AddCurvesFeature();
         services.AddAgentsFeature();
         services.AddRunsFeature(builder.Configuration);
+        services.AddTasksFeature();
+        services.AddActivityFeature();
+        services.AddAdminFeature();
         return builder;
     }
 
@@ -104,6 +110,7 @@ public static class PortalServices
         app.MapCurves();
         app.MapAgentHub();
         app.MapRunEndpoints();
+        app.MapTaskEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

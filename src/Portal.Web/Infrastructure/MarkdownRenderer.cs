@@ -22,6 +22,32 @@ public sealed class MarkdownRenderer
         lock (_sanitizer) return _sanitizer.Sanitize(html);
     }
 
+    /// <summary>
+    /// What the sanitizer would strip from this Markdown (script elements, event handlers, javascript: links...),
+    /// so that a form can refuse it with a reason instead of storing text that silently renders differently.
+    /// </summary>
+    public IReadOnlyList<string> FindUnsafeParts(string? markdown)
+    {
+        if (string.IsNullOrWhiteSpace(markdown)) return [];
+        var html = Markdown.ToHtml(markdown, _pipeline);
+        var removed = new List<string>();
+        void OnTag(object? sender, RemovingTagEventArgs e) => removed.Add($"a <{e.Tag.TagName.ToLowerInvariant()}> element");
+        void OnAttribute(object? sender, RemovingAttributeEventArgs e) => removed.Add(
+            e.Reason == RemoveReason.NotAllowedUrlValue ? $"a link to \"{e.Attribute.Value}\"" : $"the attribute {e.Attribute.Name}");
+        lock (_sanitizer)
+        {
+            _sanitizer.RemovingTag += OnTag;
+            _sanitizer.RemovingAttribute += OnAttribute;
+            try { _sanitizer.Sanitize(html); }
+            finally
+            {
+                _sanitizer.RemovingTag -= OnTag;
+                _sanitizer.RemovingAttribute -= OnAttribute;
+            }
+        }
+        return removed.Distinct().ToList();
+    }
+
     private static HtmlSanitizer CreateSanitizer()
     {
         var sanitizer = new HtmlSanitizer();

@@ -31,4 +31,12 @@ public sealed class ProjectService(IDbContextFactory<PortalDbContext> dbFactory)
                    .FirstOrDefaultAsync(p => p.Id == projectId, cancellationToken)
                ?? throw PortalError.NotFound($"There is no project {projectId}.");
     }
+
+    /// <summary>Display names for user ids (e.g. who moved a project between stages); unknown ids are left out.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> DisplayNamesAsync(IEnumerable<string> userIds, CancellationToken cancellationToken = default)
+    {
+        var ids = userIds.Distinct().ToList();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Users.Where(u => ids.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.DisplayName, cancellationToken);
+    }
 }

@@ -7,6 +7,7 @@ public static class ProjectsFeature
     public static IServiceCollection AddProjectsFeature(this IServiceCollection services)
     {
         services.AddScoped<ProjectService>();
+        services.AddScoped<ProjectEditing>();
         services.AddSingleton<IDemoContributor, DemoProjects>();
         return services;
     }
