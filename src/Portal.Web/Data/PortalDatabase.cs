@@ -27,10 +27,7 @@ public sealed class PortalDatabase(
     public static async Task InitializeAsync(IDbContextFactory<PortalDbContext> dbFactory, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        if (db.Database.GetMigrations().Any())
-            await db.Database.MigrateAsync(cancellationToken);
-        else
-            await db.Database.EnsureCreatedAsync(cancellationToken);
+        await db.Database.MigrateAsync(cancellationToken);
         if (db.Database.IsSqlite())
         {
             // WAL lets the board be read while metric batches are written.
