@@ -36,6 +36,27 @@ public sealed class ProjectEditingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_new_project_starts_its_paper_analysis_from_the_checklist_template()
+    {
+        var id = await _db.Projects.CreateAsync(_db.Lead, Form());
+
+        var items = await _db.QueryAsync(db => db.ChecklistItems.Where(i => i.ProjectId == id).ToListAsync());
+        Assert.Equal(Portal.Web.Features.Analysis.ChecklistTemplate.Items.Count, items.Count);
+    }
+
+    [Theory]
+    [InlineData(-0.5)]
+    [InlineData(double.NaN)]
+    public async Task A_tolerance_below_zero_is_refused_and_nothing_is_stored(double tolerance)
+    {
+        var form = Form();
+        form.Tolerance = tolerance;
+        var error = await Assert.ThrowsAsync<PortalError>(() => _db.Projects.CreateAsync(_db.Lead, form));
+        Assert.Contains("below zero", error.Message);
+        Assert.Equal(1, await _db.QueryAsync(db => db.Projects.CountAsync()));
+    }
+
+    [Fact]
     public async Task A_claim_without_its_split_is_refused_because_numbers_on_other_splits_do_not_compare()
     {
         var form = Form();

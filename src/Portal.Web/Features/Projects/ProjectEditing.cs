@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Web.Data;
 using Portal.Web.Features.Activity;
+using Portal.Web.Features.Analysis;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Projects;
@@ -29,6 +30,8 @@ public sealed class ProjectEditing(
         db.Projects.Add(project);
         await db.SaveChangesAsync(cancellationToken);
         activity.Add(db, project.Id, actor.UserId, $"created the project {project.Name}");
+        // Every reproduction starts its paper analysis from the three checklists.
+        await ChecklistTemplate.AddToProjectAsync(db, project.Id, clock.GetUtcNow(), cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         live.Publish(Topics.Projects, Topics.Project(project.Id));

@@ -40,6 +40,13 @@ public sealed class ProjectForm
         References = p.References.Select(r => new ReferenceForm { RepositoryUrl = r.RepositoryUrl, Framework = r.Framework, WeightsUrl = r.WeightsUrl }).ToList(),
     };
 
+    /// <summary>The one rule for a tolerance, for the project form and for any other place that sets one.</summary>
+    public static void ValidateTolerance(double tolerance)
+    {
+        if (double.IsNaN(tolerance) || tolerance < 0) throw PortalError.Validation("The tolerance cannot be below zero.");
+        if (tolerance > 100) throw PortalError.Validation("The tolerance is at most 100 points.");
+    }
+
     public void Validate()
     {
         Require(Name, "A project needs a name.", 200, "name");
@@ -48,7 +55,7 @@ public sealed class ProjectForm
         Limit(PaperAuthors, 1000, "author list");
         if (PaperYear is < 1950 or > 2100) throw PortalError.Validation("The paper's year must be between 1950 and 2100.");
         RequireUrl(PaperUrl, "paper link", required: false);
-        if (double.IsNaN(Tolerance) || Tolerance is <= 0 or > 100) throw PortalError.Validation("The tolerance is a number of points above 0 and at most 100.");
+        ValidateTolerance(Tolerance);
         if (ClaimLimitPerMember is < 1 or > 50) throw PortalError.Validation("The claim limit per member must be between 1 and 50.");
         if (Claims.Count > 100) throw PortalError.Validation("A project can have at most 100 claims.");
         foreach (var c in Claims)

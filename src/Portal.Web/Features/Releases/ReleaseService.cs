@@ -199,8 +199,7 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
         if (input.Name.Length > 200 || input.Version.Length > 50) throw PortalError.Validation("The name (200) or version (50 characters) is too long.");
         if (input.MinSeeds < 1) throw PortalError.Validation("The seeds gate needs at least 1 run.");
         if (input.RequiredApprovals < 1) throw PortalError.Validation("At least 1 lead must approve a release.");
-        if (input.Tolerance is { } t && (double.IsNaN(t) || double.IsInfinity(t) || t < 0))
-            throw PortalError.Validation("The tolerance cannot be below zero.");
+        if (input.Tolerance is { } t) ProjectForm.ValidateTolerance(t);
     }
 
     private static async Task RequireUniqueAsync(PortalDbContext db, long projectId, ReleaseInput input, long? exceptId, CancellationToken ct)

@@ -48,8 +48,7 @@ public sealed class ReproducibilityService(IDbContextFactory<PortalDbContext> db
     public async Task SetToleranceAsync(Actor actor, long projectId, double tolerance, CancellationToken ct = default)
     {
         actor.RequireLead("change a project's tolerance");
-        if (double.IsNaN(tolerance) || double.IsInfinity(tolerance) || tolerance < 0)
-            throw PortalError.Validation("The tolerance cannot be below zero.");
+        ProjectForm.ValidateTolerance(tolerance);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var project = await db.Projects.FirstOrDefaultAsync(p => p.Id == projectId, ct)
                       ?? throw PortalError.NotFound($"There is no project {projectId}.");
