@@ -17,8 +17,8 @@ trap 'kill $portal ${agent:-} 2>/dev/null' EXIT INT TERM
 
 for _ in $(seq 1 60); do curl -fs -o /dev/null "$URL/account/login" && break; sleep 1; done
 echo "Portal is up at $URL (sign in as member1 / Demo!2026)"
-if [ -f agents/Portal.Agent/bin/Release/net10.0/linux-x64/Portal.Agent.dll ] || [ -d agents/Portal.Agent ]; then
-  dotnet run --project agents/Portal.Agent -c Release --no-build -- --portal "$URL" --token "$TOKEN" --name local-cpu --data "$DATA/agent" &
-  agent=$!
-fi
+dotnet run --project agents/Portal.Agent -c Release --no-build -- \
+  --portal "$URL" --token "$TOKEN" --name local-cpu --data "$DATA/agent" &
+agent=$!
+echo "A local CPU agent is training the demo detector run: see Agents, or the project 'Shapes detector (synthetic)'."
 wait $portal

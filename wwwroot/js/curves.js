@@ -108,6 +108,8 @@
 
   // Hover shows the stored value exactly, not rounded.
   const fmt = v => (v === null || v === undefined) ? '—' : String(v);
+  // Summaries beside the chart read better rounded; the hover legend keeps exact values.
+  const brief = v => (v === null || v === undefined) ? '—' : String(+Number(v).toPrecision(6));
 
   class Chart {
     constructor(owner, el, metric, config) {
@@ -334,7 +336,7 @@
       if (!this.claims.length) { this.sideEl.textContent = ''; return; }
       const lines = [];
       for (const c of this.claims) {
-        lines.push(`<div class="curve-claim"><b>Paper ${escapeHtml(c.claimMetric)}</b>: ${c.value} (${escapeHtml(c.dataset)} ${escapeHtml(c.split)}), band ${c.low}–${c.high}</div>`);
+        lines.push(`<div class="curve-claim"><b>Paper ${escapeHtml(c.claimMetric)}</b>: ${brief(c.value)} (${escapeHtml(c.dataset)} ${escapeHtml(c.split)}), band ${brief(c.low)}–${brief(c.high)}</div>`);
         this.owner.runs.forEach(r => {
           const s = this.series.get(r.id);
           const lv = s ? lastValue(s) : null;
@@ -342,7 +344,7 @@
           const gap = lv.v - c.value;
           const within = lv.v >= c.low - 1e-9 && lv.v <= c.high + 1e-9;
           const splitNote = r.split && c.split && r.split.toLowerCase() !== c.split.toLowerCase() ? ` <i>(run on ${escapeHtml(r.split)})</i>` : '';
-          lines.push(`<div class="${within ? 'curve-within' : 'curve-outside'}" data-run="${r.id}">${escapeHtml(r.label)}: ${fmt(lv.v)} at step ${lv.s}, gap ${gap >= 0 ? '+' : ''}${+gap.toFixed(4)} ${within ? 'within' : 'outside'} ±${c.tolerance}${splitNote}</div>`);
+          lines.push(`<div class="${within ? 'curve-within' : 'curve-outside'}" data-run="${r.id}">${escapeHtml(r.label)}: ${brief(lv.v)} at step ${lv.s}, gap ${gap >= 0 ? '+' : ''}${+gap.toFixed(4)} ${within ? 'within' : 'outside'} ±${c.tolerance}${splitNote}</div>`);
         });
       }
       this.sideEl.innerHTML = lines.join('');
