@@ -3,7 +3,6 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Portal.Web.Data;
-
 using Portal.Web.Features.Runs;
 
 namespace Portal.Web.Features.Curves;
@@ -97,6 +96,16 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken)) return null;
         return new SeriesState(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
+    }
+
+    /// <summary>
+    /// Drops a run's stored summaries inside the caller's transaction, for when its points are replaced (a resume
+    /// rewrites the steps after its checkpoint). The next read rebuilds them from the points that remain.
+    /// </summary>
+    public static async Task ForgetRunAsync(PortalDbContext db, long runId)
+    {
+        await db.Set<CurveRollup>().Where(r => r.RunId == runId).ExecuteDeleteAsync();
+        await db.Set<CurveSeries>().Where(s => s.RunId == runId).ExecuteDeleteAsync();
     }
 
     /// <summary>Reads raw points in [from, to] in step order; a NaN point comes back as NaN.</summary>

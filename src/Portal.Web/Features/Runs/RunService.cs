@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Contracts;
 using Portal.Training.Recipes;
 using Portal.Web.Data;
+using Portal.Web.Features.Curves;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Runs;
@@ -143,6 +144,9 @@ public sealed partial class RunService(IDbContextFactory<PortalDbContext> dbFact
         db.RunLogLines.Add(new RunLogLine { RunId = run.Id, At = run.QueuedAt, Text = $"[portal] {actor.DisplayName} resumed the run from the checkpoint at step {step}." });
         await SaveOrConflictAsync(db);
         await db.MetricPoints.Where(p => p.RunId == runId && p.Step > step).ExecuteDeleteAsync();
+        // The chart summaries assume steps only grow; the resumed run writes steps again, so they are rebuilt
+        // from the remaining points on the next read.
+        await CurveRollups.ForgetRunAsync(db, runId);
         await transaction.CommitAsync();
         live.Publish(Topics.Run(runId), Topics.Project(run.ProjectId));
         await dispatch.AnnounceJobAsync();
