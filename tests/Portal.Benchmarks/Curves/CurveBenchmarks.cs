@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,16 +11,18 @@ using Portal.Web.Features.Curves;
 namespace Portal.Benchmarks.Curves;
 
 /// <summary>
-/// Latency from a stored metric batch to the point reaching chart viewers: N real SignalR connections (JSON
-/// protocol, cookie-authenticated, like the browser's chart) to /hubs/metrics on loopback, all in this process
-/// with the server. Each batch is timed from the start of its SQLite write (as the metric writer does it) through
-/// MetricStream.PublishAsync to each viewer's "points" handler.
-/// Usage: curves-latency [viewers=100,1000] [batches=200] [points-per-batch=10] [interval-ms=50] [store|publish]
+/// Latency from an agent's send to the point reaching chart viewers: a real agent connection (agent token,
+/// MessagePack, Register, TakeJob on a queued run) sends each batch with SendMetrics to /hubs/agents, and N real
+/// viewer connections (JSON protocol, sign-in cookie, like the browser's chart) watch the run on /hubs/metrics.
+/// Each batch is timed from just before its SendMetrics call to each viewer's "points" handler. Everything runs in
+/// this one process on loopback. The older, shorter paths stay as options: "store" times from the start of a direct
+/// SQLite write (as the metric writer does it) plus MetricStream.PublishAsync, "publish" from PublishAsync alone.
+/// Usage: curves-latency [viewers=100,1000] [batches=200] [points-per-batch=10] [interval-ms=50] [agent|store|publish]
 /// </summary>
 public sealed class CurveLatencyBenchmark : IBenchmark
 {
     public string Name => "curves-latency";
-    public string Description => "stored batch -> chart viewer latency, p50/p99, with 100 and 1000 viewers";
+    public string Description => "agent send -> chart viewer latency, p50/p99, with 100 and 1000 viewers";
 
     public async Task<int> RunAsync(string[] args)
     {
@@ -29,18 +30,28 @@ public sealed class CurveLatencyBenchmark : IBenchmark
         var batches = args.Length > 1 ? int.Parse(args[1]) : 200;
         var perBatch = args.Length > 2 ? int.Parse(args[2]) : 10;
         var intervalMs = args.Length > 3 ? int.Parse(args[3]) : 50;
-        // "publish" skips the SQLite write and times from MetricStream.PublishAsync alone.
-        var store = args.Length <= 4 || args[4] != "publish";
+        var mode = args.Length > 4 ? args[4] : "agent";
+        if (mode is not ("agent" or "store" or "publish")) throw new ArgumentException($"Unknown mode '{mode}': agent, store or publish.");
 
-        using var app = CurveBenchmarkSupport.CreateApp();
+        using var app = LivePortal.CreateApp();
         var server = app.ServerAddress;
-        var cookies = await CurveBenchmarkSupport.SignInAsync(server, "mentor1");
+        var cookies = await LivePortal.SignInAsync(server, "mentor1");
         var stream = app.Services.GetRequiredService<Portal.Web.Features.Runs.MetricStream>();
-        Console.WriteLine($"{Environment.ProcessorCount} cores, server and viewers in one process on loopback, JSON protocol, timed from " +
-                          (store ? "the start of the batch's SQLite write" : "MetricStream.PublishAsync"));
+        var secret = await LivePortal.AddAgentTokenAsync(app);
+        Console.WriteLine($"{Environment.ProcessorCount} cores, server, agent and viewers in one process on loopback; viewers: /hubs/metrics, JSON, cookie; timed from " +
+                          mode switch
+                          {
+                              "agent" => "just before the agent's SendMetrics (/hubs/agents, MessagePack, agent token)",
+                              "store" => "the start of a direct SQLite write + MetricStream.PublishAsync (no agent)",
+                              _ => "MetricStream.PublishAsync (no agent, no write)",
+                          });
+        var met = true;
         foreach (var viewers in viewerCounts)
         {
-            var runId = await CurveTestData.CreateRunAsync(app);
+            HubConnection? agent = null;
+            long runId;
+            if (mode == "agent") (agent, runId) = await LivePortal.ConnectAgentWithRunAsync(app, secret, $"bench-latency-{viewers}", viewers);
+            else runId = await CurveTestData.CreateRunAsync(app);
             var sentAt = new ConcurrentDictionary<long, long>();
             var latencies = new ConcurrentBag<double>();
             var received = 0L;
@@ -48,36 +59,29 @@ public sealed class CurveLatencyBenchmark : IBenchmark
             var connect = Stopwatch.StartNew();
             for (var i = 0; i < viewers; i += 50)
             {
-                var group = Enumerable.Range(i, Math.Min(50, viewers - i)).Select(async _ =>
+                var group = Enumerable.Range(i, Math.Min(50, viewers - i)).Select(_ => LivePortal.ConnectViewerAsync(server, cookies, [runId], "train/loss", message =>
                 {
-                    var connection = new HubConnectionBuilder()
-                        .WithUrl(new Uri(server, MetricsHub.Path.TrimStart('/')), o => o.Cookies = cookies)
-                        .Build();
-                    connection.On<LivePoints>("points", message =>
+                    var now = Stopwatch.GetTimestamp();
+                    // A message can carry several batches (the fan-out merges what queued up): time each batch.
+                    foreach (var step in message.Steps)
                     {
-                        var now = Stopwatch.GetTimestamp();
-                        // A message can carry several batches (the fan-out merges what queued up): time each batch.
-                        foreach (var step in message.Steps)
-                        {
-                            if (!sentAt.TryGetValue(step, out var sent)) continue;
-                            latencies.Add(Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds);
-                            Interlocked.Increment(ref received);
-                        }
-                    });
-                    await connection.StartAsync();
-                    await connection.InvokeAsync("Watch", runId, "train/loss");
-                    return connection;
-                });
+                        if (!sentAt.TryGetValue(step, out var sent)) continue;
+                        latencies.Add(Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds);
+                        Interlocked.Increment(ref received);
+                    }
+                }));
                 connections.AddRange(await Task.WhenAll(group));
             }
             Console.WriteLine($"{viewers} viewers connected in {connect.ElapsedMilliseconds} ms");
 
-            var points = CurveTestData.Curve("train/loss", 0, batches * perBatch);
+            // Wall times are now: an agent reports when each point was measured.
+            var points = CurveTestData.Curve("train/loss", 0, batches * perBatch, start: DateTimeOffset.UtcNow);
             for (var b = 0; b < batches; b++)
             {
                 var batch = points.GetRange(b * perBatch, perBatch);
                 sentAt[batch[0].Step] = Stopwatch.GetTimestamp();
-                if (store) await CurveTestData.WritePointsAsync(app, runId, batch);
+                if (agent is not null) await LivePortal.SendAsync(agent, runId, b, batch);
+                else if (mode == "store") await CurveTestData.WritePointsAsync(app, runId, batch);
                 else await stream.PublishAsync(runId, batch);
                 await Task.Delay(intervalMs);
             }
@@ -86,11 +90,15 @@ public sealed class CurveLatencyBenchmark : IBenchmark
             while (Interlocked.Read(ref received) < expected && deadline.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
 
             var sorted = latencies.OrderBy(x => x).ToArray();
-            Console.WriteLine($"viewers={viewers} batches={batches}x{perBatch} points every {intervalMs} ms: delivered {received}/{expected}, " +
-                              $"p50={Percentile(sorted, 0.50):0.0} ms p99={Percentile(sorted, 0.99):0.0} ms max={sorted.LastOrDefault():0.0} ms");
+            var p99 = Percentile(sorted, 0.99);
+            var target = viewers <= 100 ? 250 : 1000;
+            met &= received == expected && p99 <= target;
+            Console.WriteLine($"{mode} -> viewer, viewers={viewers} batches={batches}x{perBatch} points every {intervalMs} ms: delivered {received}/{expected}, " +
+                              $"p50={Percentile(sorted, 0.50):0.0} ms p99={p99:0.0} ms max={sorted.LastOrDefault():0.0} ms (target p99 <= {target} ms)");
             await Task.WhenAll(connections.Select(c => c.DisposeAsync().AsTask()));
+            if (agent is not null) await agent.DisposeAsync();
         }
-        return 0;
+        return met ? 0 : 1;
     }
 
     private static double Percentile(double[] sorted, double q) =>
@@ -112,7 +120,7 @@ public sealed class CurveMillionBenchmark : IBenchmark
     {
         var count = args.Length > 0 ? int.Parse(args[0]) : 1_000_000;
         var requests = args.Length > 1 ? int.Parse(args[1]) : 30;
-        using var app = CurveBenchmarkSupport.CreateApp();
+        using var app = LivePortal.CreateApp();
         var server = app.ServerAddress;
         var runId = await CurveTestData.CreateRunAsync(app);
         var points = CurveTestData.Curve("train/loss", 0, count);
@@ -126,7 +134,7 @@ public sealed class CurveMillionBenchmark : IBenchmark
         await curves.GetSeriesAsync([runId], "train/loss", null, null);
         Console.WriteLine($"tiers built for {count:N0} points in {build.ElapsedMilliseconds} ms (once; afterwards kept current per batch)");
 
-        var cookies = await CurveBenchmarkSupport.SignInAsync(server, "mentor1");
+        var cookies = await LivePortal.SignInAsync(server, "mentor1");
         using var client = new HttpClient(new HttpClientHandler { CookieContainer = cookies }) { BaseAddress = server };
         foreach (var (label, query) in new[]
                  {
@@ -165,33 +173,5 @@ public sealed class CurveMillionBenchmark : IBenchmark
         }
         finally { await browser.DisposeAsync(); }
         return 0;
-    }
-}
-
-internal static class CurveBenchmarkSupport
-{
-    /// <summary>The factory, with the web project's content root named explicitly (a console app is no test assembly it can read it from).</summary>
-    public static PortalAppFactory CreateApp()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Portal.sln"))) dir = dir.Parent;
-        if (dir is not null) Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_PORTAL_WEB", Path.Combine(dir.FullName, "src", "Portal.Web"));
-        var app = new PortalAppFactory();
-        app.Settings["Logging:LogLevel:Default"] = "Warning";
-        return app;
-    }
-
-    /// <summary>Signs in through the real form and returns the cookie jar (shared by every viewer connection).</summary>
-    public static async Task<CookieContainer> SignInAsync(Uri server, string userName)
-    {
-        var cookies = new CookieContainer();
-        using var client = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = server };
-        var token = await SignedInClient.GetAntiforgeryTokenAsync(client, "account/login");
-        var response = await client.PostAsync("account/login", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["username"] = userName, ["password"] = SignedInClient.DemoPassword, ["returnUrl"] = "/", ["__RequestVerificationToken"] = token,
-        }));
-        if (response.StatusCode != HttpStatusCode.Redirect) throw new InvalidOperationException($"Sign-in failed: {response.StatusCode}");
-        return cookies;
     }
 }

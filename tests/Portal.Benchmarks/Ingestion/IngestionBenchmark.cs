@@ -1,26 +1,22 @@
 using System.Diagnostics;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
 using Portal.Contracts;
-using Portal.Testing;
-using Portal.Web.Features.Agents;
-using Portal.Web.Features.Runs;
-using Portal.Web.Infrastructure;
 
 namespace Portal.Benchmarks.Ingestion;
 
 /// <summary>
 /// Metric points per second from agents into the database and out to viewers, end to end: several SignalR clients
-/// (MessagePack, full batches) into a real portal on Kestrel, its batched writer and SQLite file, and 10 viewers
-/// subscribed to MetricStream. The ceiling is the plain prepared-INSERT rate of SQLite on the same machine, same
+/// (MessagePack, agent token, full batches) into a real portal on Kestrel, its batched writer and SQLite file, and
+/// out to 10 viewers: real /hubs/metrics connections (JSON, sign-in cookie, as the browser's chart) that each watch
+/// every metric of every run being sent and count the points they receive. End to end is done when every point is
+/// stored and every viewer has received every point. The ceiling is the plain prepared-INSERT rate of SQLite on the same machine, same
 /// table, measured in the same run. Usage: ingestion [agents=4] [batchesPerAgent=50] [viewers=10]
 /// </summary>
 public sealed class IngestionBenchmark : IBenchmark
 {
     public string Name => "ingestion";
-    public string Description => "metric points/s agents -> SQLite -> 10 viewers, against the plain SQLite insert ceiling";
+    public string Description => "metric points/s agents -> SQLite -> 10 /hubs/metrics viewers, against the plain SQLite insert ceiling";
 
     public async Task<int> RunAsync(string[] args)
     {
@@ -36,7 +32,7 @@ public sealed class IngestionBenchmark : IBenchmark
         Console.WriteLine($"ceiling before: plain SQLite prepared single-row INSERT, one transaction per 50,000 rows: {before:N0} points/s");
 
         var endToEnd = await MeasureEndToEndAsync(agents, batchesPerAgent, viewers);
-        Console.WriteLine($"end to end: {endToEnd:N0} points/s stored and delivered to each of {viewers} viewers");
+        Console.WriteLine($"end to end: {endToEnd:N0} points/s stored and delivered to each of {viewers} /hubs/metrics viewers");
         var after = MeasureCeiling(total, 1);
         var ceiling = (before + after) / 2;
         Console.WriteLine($"ceiling after: {after:N0} points/s; mean {ceiling:N0} points/s");
@@ -97,76 +93,59 @@ public sealed class IngestionBenchmark : IBenchmark
 
     private static async Task<double> MeasureEndToEndAsync(int agents, int batchesPerAgent, int viewers)
     {
-        using var app = new BenchmarkPortal();
-        app.Settings["Portal:Runs:LostAfterSeconds"] = "600";
-        app.Settings["Logging:LogLevel:Default"] = "Warning";
+        using var app = LivePortal.CreateApp();
         var server = app.ServerAddress;
-
-        var secret = "bench-" + Guid.NewGuid().ToString("N");
-        await using (var db = await app.DbFactory.CreateDbContextAsync())
-            await AgentTokenService.AddAsync(db, "benchmark", secret, "bench", DateTimeOffset.UtcNow);
-        var projectId = await app.WithDbAsync(db => Task.FromResult(db.Projects.Select(p => p.Id).First()));
-        var actor = await app.WithDbAsync(db => Task.FromResult(db.Users.Where(u => u.UserName == "member1").Select(u => u.Id).First()));
-
+        var secret = await LivePortal.AddAgentTokenAsync(app);
         var clients = new List<(HubConnection Hub, long RunId)>();
-        for (var a = 0; a < agents; a++)
-        {
-            using (var scope = app.Services.CreateScope())
-                await scope.ServiceProvider.GetRequiredService<RunService>().StartAsync(
-                    new Actor(actor, "member1", new HashSet<string> { "Member" }), projectId, new StartRunRequest("detector", "{}", a, null, null));
-            var hub = new HubConnectionBuilder()
-                .WithUrl(new Uri(server, AgentProtocol.HubPath.TrimStart('/')), o => o.AccessTokenProvider = () => Task.FromResult<string?>(secret))
-                .AddMessagePackProtocol()
-                .Build();
-            await hub.StartAsync();
-            await hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.Register), new AgentHello($"bench-{a}",
-                new AgentHardware(Environment.ProcessorCount, 0, null, null, false, "-", "bench"), 1, [], "bench"));
-            var job = await hub.InvokeAsync<JobAssignment?>(nameof(IAgentHub.TakeJob)) ?? throw new InvalidOperationException("no job");
-            clients.Add((hub, job.RunId));
-        }
+        for (var a = 0; a < agents; a++) clients.Add(await LivePortal.ConnectAgentWithRunAsync(app, secret, $"bench-{a}", a));
 
-        // Viewers: each subscribes to every run, as a chart feed would, and counts what it is handed.
-        var stream = app.Services.GetRequiredService<MetricStream>();
+        // Viewers: each watches every metric of every run, as a chart page's live feed, and counts what it receives.
+        var cookies = await LivePortal.SignInAsync(server, "mentor1");
         var delivered = new long[viewers];
-        var subscriptions = new List<IDisposable>();
+        var connections = new List<HubConnection>();
         for (var v = 0; v < viewers; v++)
         {
             var viewer = v;
-            foreach (var (_, runId) in clients)
-                subscriptions.Add(stream.Subscribe(runId, (_, points) =>
-                {
-                    Interlocked.Add(ref delivered[viewer], points.Count);
-                    return ValueTask.CompletedTask;
-                }));
+            connections.Add(await LivePortal.ConnectViewerAsync(server, cookies, clients.Select(c => c.RunId), null,
+                message => Interlocked.Add(ref delivered[viewer], message.Steps.Length)));
         }
 
         // Warm-up batch per agent (JIT, statement preparation), not counted.
         foreach (var (hub, runId) in clients)
-            await hub.InvokeAsync<MetricBatchAck>(nameof(IAgentHub.SendMetrics), new MetricBatch(runId, -1, Points(1_000_000_000, AgentProtocol.MaxPointsPerBatch)));
+            await LivePortal.SendAsync(hub, runId, -1, Points(1_000_000_000, AgentProtocol.MaxPointsPerBatch));
         var warm = (long)agents * AgentProtocol.MaxPointsPerBatch;
-        while (delivered.Any(d => Interlocked.Read(ref d) < warm)) await Task.Delay(5);
+        await WaitForViewersAsync(delivered, warm, TimeSpan.FromSeconds(60));
 
         var batches = Enumerable.Range(0, batchesPerAgent).Select(b => Points((long)b * AgentProtocol.MaxPointsPerBatch / 4, AgentProtocol.MaxPointsPerBatch)).ToList();
         var total = (long)agents * batchesPerAgent * AgentProtocol.MaxPointsPerBatch;
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(clients.Select(async c =>
         {
-            for (var b = 0; b < batchesPerAgent; b++)
-            {
-                var ack = await c.Hub.InvokeAsync<MetricBatchAck>(nameof(IAgentHub.SendMetrics), new MetricBatch(c.RunId, b, batches[b]));
-                if (ack.Error is not null || ack.Accepted != batches[b].Count) throw new InvalidOperationException(ack.Error ?? "partial ack");
-            }
+            for (var b = 0; b < batchesPerAgent; b++) await LivePortal.SendAsync(c.Hub, c.RunId, b, batches[b]);
         }));
         var acked = clock.Elapsed;
-        while (delivered.Any(d => Interlocked.Read(ref d) < warm + total)) await Task.Delay(1);
+        await WaitForViewersAsync(delivered, warm + total, TimeSpan.FromSeconds(300));
         var elapsed = clock.Elapsed;
 
         var stored = await app.WithDbAsync(db => Task.FromResult(db.MetricPoints.LongCount()));
-        Console.WriteLine($"  all acks after {acked.TotalSeconds:0.00} s, all viewers served after {elapsed.TotalSeconds:0.00} s; rows stored {stored:N0} (expected {warm + total:N0})");
+        Console.WriteLine($"  all acks (all stored) after {acked.TotalSeconds:0.00} s, all {viewers} viewers served after {elapsed.TotalSeconds:0.00} s; " +
+                          $"rows stored {stored:N0} (expected {warm + total:N0}); store-only rate {total / acked.TotalSeconds:N0} points/s");
         if (stored != warm + total) throw new InvalidOperationException("stored count differs");
-        foreach (var s in subscriptions) s.Dispose();
+        await Task.WhenAll(connections.Select(c => c.DisposeAsync().AsTask()));
         foreach (var (hub, _) in clients) await hub.DisposeAsync();
         return total / elapsed.TotalSeconds;
+    }
+
+    /// <summary>Polls until every viewer has received <paramref name="expected"/> points; past the deadline it says how far each got.</summary>
+    private static async Task WaitForViewersAsync(long[] delivered, long expected, TimeSpan limit)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (Enumerable.Range(0, delivered.Length).Any(v => Interlocked.Read(ref delivered[v]) < expected))
+        {
+            if (deadline.Elapsed > limit)
+                throw new TimeoutException($"Viewers received {string.Join(", ", delivered.Select(d => d.ToString("N0")))} of {expected:N0} points after {limit.TotalSeconds} s.");
+            await Task.Delay(1);
+        }
     }
 
     /// <summary>A batch as a training loop produces it: a few metric names per step, consecutive steps.</summary>
@@ -182,17 +161,5 @@ public sealed class IngestionBenchmark : IBenchmark
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
-    }
-
-    /// <summary>The test portal, with its content root given explicitly: a console app has no test manifest to find it by.</summary>
-    private sealed class BenchmarkPortal : PortalAppFactory
-    {
-        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Portal.sln"))) dir = dir.Parent;
-            if (dir is not null) builder.UseContentRoot(Path.Combine(dir.FullName, "src", "Portal.Web"));
-        }
     }
 }
