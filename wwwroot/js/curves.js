@@ -64,6 +64,25 @@
     return { level: data.level, count: data.count, minStep: data.minStep, maxStep: data.maxStep, points };
   }
 
+  // A live message packs its points (LivePointsCodec): base64 of little-endian Int64 steps, Float64 values (NaN for
+  // a gap) and Int64 Unix ms times, one array after the other. Decoded here to the shape the stored series use
+  // (null where NaN), so live and reloaded points are the same.
+  function unpack(msg) {
+    const text = atob(msg.packed);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    const n = msg.count, view = new DataView(bytes.buffer);
+    const int64 = o => view.getUint32(o, true) + view.getInt32(o + 4, true) * 4294967296;
+    const steps = new Array(n), values = new Array(n), times = new Array(n);
+    for (let i = 0; i < n; i++) {
+      steps[i] = int64(i * 8);
+      const v = view.getFloat64((n + i) * 8, true);
+      values[i] = Number.isNaN(v) ? null : v;
+      times[i] = int64((2 * n + i) * 8);
+    }
+    return { runId: msg.runId, metric: msg.metric, steps, values, times };
+  }
+
   function appendLive(series, msg) {
     let added = false;
     for (let i = 0; i < msg.steps.length; i++) {
@@ -367,7 +386,7 @@
       this.pending = new Map();   // metric -> live messages that came before its chart
       this.knownMetrics = new Set();
       this.connection = new signalR.HubConnectionBuilder().withUrl('/hubs/metrics').withAutomaticReconnect().build();
-      this.connection.on('points', msg => this.onPoints(msg));
+      this.connection.on('points', msg => this.onPoints(unpack(msg)));
       this.connection.onreconnected(() => this.watchAll());
       this.started = this.connection.start().then(() => this.watchAll());
     }
