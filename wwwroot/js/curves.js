@@ -64,11 +64,11 @@
     return { level: data.level, count: data.count, minStep: data.minStep, maxStep: data.maxStep, points };
   }
 
-  // A live message packs its points (LivePointsCodec): base64 of little-endian Int64 steps, Float64 values (NaN for
+  // A live message packs its points (LivePointsCodec): unpadded base64url of little-endian Int64 steps, Float64 values (NaN for
   // a gap) and Int64 Unix ms times, one array after the other. Decoded here to the shape the stored series use
   // (null where NaN), so live and reloaded points are the same.
   function unpack(msg) {
-    const text = atob(msg.packed);
+    const text = atob(msg.packed.replace(/-/g, '+').replace(/_/g, '/'));
     const bytes = new Uint8Array(text.length);
     for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
     const n = msg.count, view = new DataView(bytes.buffer);

@@ -22,7 +22,7 @@ public sealed class LivePointsCodecTests
     [Fact]
     public void The_packed_form_is_little_endian_steps_then_values_then_times()
     {
-        var bytes = Convert.FromBase64String(LivePointsCodec.Encode([0x0102030405060708, 2], [1.5, double.NaN], [9, 10]));
+        var bytes = System.Buffers.Text.Base64Url.DecodeFromChars(LivePointsCodec.Encode([0x0102030405060708, 2], [1.5, double.NaN], [9, 10]));
 
         Assert.Equal(48, bytes.Length);
         Assert.Equal(new byte[] { 8, 7, 6, 5, 4, 3, 2, 1 }, bytes[..8]);
@@ -34,13 +34,25 @@ public sealed class LivePointsCodecTests
     }
 
     [Fact]
+    public void The_packed_form_uses_only_characters_that_JSON_writes_unescaped()
+    {
+        var bytes = Enumerable.Range(0, 3 * 8 * 64).Select(i => (byte)i).ToArray();
+        var steps = Enumerable.Range(0, 64).Select(i => BitConverter.ToInt64(bytes, i * 8)).ToArray();
+        var values = Enumerable.Range(0, 64).Select(i => BitConverter.ToDouble(bytes, 512 + i * 8)).ToArray();
+        var times = Enumerable.Range(0, 64).Select(i => BitConverter.ToInt64(bytes, 1024 + i * 8)).ToArray();
+        var packed = LivePointsCodec.Encode(steps, values, times);
+
+        Assert.Equal($"\"{packed}\"", System.Text.Json.JsonSerializer.Serialize(packed));
+    }
+
+    [Fact]
     public void An_empty_batch_round_trips_and_a_truncated_one_is_refused()
     {
         var (s, v, t) = LivePointsCodec.Decode(LivePointsCodec.Encode([], [], []));
         Assert.Empty(s);
         Assert.Empty(v);
         Assert.Empty(t);
-        Assert.Throws<FormatException>(() => LivePointsCodec.Decode(Convert.ToBase64String(new byte[23])));
+        Assert.Throws<FormatException>(() => LivePointsCodec.Decode(System.Buffers.Text.Base64Url.EncodeToString(new byte[23])));
         Assert.Throws<ArgumentException>(() => LivePointsCodec.Encode([1], [], [1]));
     }
 }
