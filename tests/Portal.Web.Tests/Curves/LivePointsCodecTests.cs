@@ -2,7 +2,7 @@ using Portal.Web.Features.Curves;
 
 namespace Portal.Web.Tests.Curves;
 
-/// <summary>The packed live batch: what goes in comes out bit for bit, in the documented little-endian layout.</summary>
+/// <summary>The packed live batch: what goes in comes out bit for bit, in the documented layout.</summary>
 public sealed class LivePointsCodecTests
 {
     [Fact]
@@ -20,17 +20,15 @@ public sealed class LivePointsCodecTests
     }
 
     [Fact]
-    public void The_packed_form_is_little_endian_steps_then_values_then_times()
+    public void The_packed_form_is_the_count_then_little_endian_values_then_zigzag_varint_deltas_of_steps_and_times()
     {
-        var bytes = System.Buffers.Text.Base64Url.DecodeFromChars(LivePointsCodec.Encode([0x0102030405060708, 2], [1.5, double.NaN], [9, 10]));
+        var bytes = System.Buffers.Text.Base64Url.DecodeFromChars(LivePointsCodec.Encode([5, 4], [1.5, double.NaN], [200, 201]));
 
-        Assert.Equal(48, bytes.Length);
-        Assert.Equal(new byte[] { 8, 7, 6, 5, 4, 3, 2, 1 }, bytes[..8]);
-        Assert.Equal(2L, BitConverter.ToInt64(bytes, 8));
-        Assert.Equal(1.5, BitConverter.ToDouble(bytes, 16));
-        Assert.True(double.IsNaN(BitConverter.ToDouble(bytes, 24)));
-        Assert.Equal(9L, BitConverter.ToInt64(bytes, 32));
-        Assert.Equal(10L, BitConverter.ToInt64(bytes, 40));
+        Assert.Equal(2, bytes[0]);
+        Assert.Equal(1.5, BitConverter.ToDouble(bytes, 1));
+        Assert.True(double.IsNaN(BitConverter.ToDouble(bytes, 9)));
+        // Steps 5 then 4: deltas +5, -1 (zigzag 10, 1); times 200 then 201: +200 (zigzag 400 = 0x90 0x03), +1 (2).
+        Assert.Equal(new byte[] { 10, 1, 0x90, 0x03, 2 }, bytes[17..]);
     }
 
     [Fact]
@@ -52,7 +50,10 @@ public sealed class LivePointsCodecTests
         Assert.Empty(s);
         Assert.Empty(v);
         Assert.Empty(t);
-        Assert.Throws<FormatException>(() => LivePointsCodec.Decode(System.Buffers.Text.Base64Url.EncodeToString(new byte[23])));
+        Assert.Throws<FormatException>(() => LivePointsCodec.Decode(System.Buffers.Text.Base64Url.EncodeToString([3, 0, 0, 0, 0, 0, 0, 0, 0])));
+        var whole = System.Buffers.Text.Base64Url.DecodeFromChars(LivePointsCodec.Encode([1, 2], [1, 2], [1, 2]));
+        Assert.Throws<FormatException>(() => LivePointsCodec.Decode(System.Buffers.Text.Base64Url.EncodeToString(whole[..^1])));
+        Assert.Throws<FormatException>(() => LivePointsCodec.Decode(System.Buffers.Text.Base64Url.EncodeToString([.. whole, 0])));
         Assert.Throws<ArgumentException>(() => LivePointsCodec.Encode([1], [], [1]));
     }
 }
