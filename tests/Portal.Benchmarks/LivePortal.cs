@@ -85,7 +85,8 @@ internal static class LivePortal
 
     /// <summary>
     /// A chart's live feed: /hubs/metrics over the default JSON protocol with the sign-in cookie, watching
-    /// <paramref name="metric"/> (every metric when null) of each run; <paramref name="onPoints"/> gets each message.
+    /// <paramref name="metric"/> (every metric when null) of each run; <paramref name="onPoints"/> gets each message
+    /// (still packed: a viewer decodes it with <see cref="LivePoints.Decode"/>, as the browser unpacks it).
     /// </summary>
     public static async Task<HubConnection> ConnectViewerAsync(Uri server, CookieContainer cookies, IEnumerable<long> runIds, string? metric,
         Action<LivePoints> onPoints)

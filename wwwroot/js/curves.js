@@ -64,6 +64,42 @@
     return { level: data.level, count: data.count, minStep: data.minStep, maxStep: data.maxStep, points };
   }
 
+  // A live message packs its points (LivePointsCodec): unpadded base64url of the count (varint), the values as
+  // little-endian Float64 (NaN for a gap), then steps and Unix ms times as zigzag varints of the difference from the
+  // one before. Decoded here to the shape the stored series use (null where NaN), so live and reloaded points are the
+  // same. Numbers are read with arithmetic, not 32-bit bit operations, so steps and times up to 2^53 stay exact.
+  function unpack(msg) {
+    const text = atob(msg.packed.replace(/-/g, '+').replace(/_/g, '/'));
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    const view = new DataView(bytes.buffer);
+    let pos = 0;
+    const varint = () => {
+      let result = 0, scale = 1, b;
+      do { b = bytes[pos++]; result += (b & 0x7f) * scale; scale *= 128; } while (b & 0x80);
+      return result;
+    };
+    const deltas = n => {
+      const out = new Array(n);
+      let previous = 0;
+      for (let i = 0; i < n; i++) {
+        const z = varint();
+        previous += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+        out[i] = previous;
+      }
+      return out;
+    };
+    const n = varint();
+    const values = new Array(n);
+    for (let i = 0; i < n; i++, pos += 8) {
+      const v = view.getFloat64(pos, true);
+      values[i] = Number.isNaN(v) ? null : v;
+    }
+    const steps = deltas(n);
+    const times = deltas(n);
+    return { runId: msg.runId, metric: msg.metric, steps, values, times };
+  }
+
   function appendLive(series, msg) {
     let added = false;
     for (let i = 0; i < msg.steps.length; i++) {
@@ -367,7 +403,7 @@
       this.pending = new Map();   // metric -> live messages that came before its chart
       this.knownMetrics = new Set();
       this.connection = new signalR.HubConnectionBuilder().withUrl('/hubs/metrics').withAutomaticReconnect().build();
-      this.connection.on('points', msg => this.onPoints(msg));
+      this.connection.on('points', msg => this.onPoints(unpack(msg)));
       this.connection.onreconnected(() => this.watchAll());
       this.started = this.connection.start().then(() => this.watchAll());
     }

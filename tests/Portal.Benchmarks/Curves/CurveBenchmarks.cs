@@ -63,7 +63,7 @@ public sealed class CurveLatencyBenchmark : IBenchmark
                 {
                     var now = Stopwatch.GetTimestamp();
                     // A message can carry several batches (the fan-out merges what queued up): time each batch.
-                    foreach (var step in message.Steps)
+                    foreach (var step in message.Decode().Steps)
                     {
                         if (!sentAt.TryGetValue(step, out var sent)) continue;
                         latencies.Add(Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds);

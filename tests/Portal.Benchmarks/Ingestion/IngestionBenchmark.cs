@@ -99,7 +99,7 @@ public sealed class IngestionBenchmark : IBenchmark
         var clients = new List<(HubConnection Hub, long RunId)>();
         for (var a = 0; a < agents; a++) clients.Add(await LivePortal.ConnectAgentWithRunAsync(app, secret, $"bench-{a}", a));
 
-        // Viewers: each watches every metric of every run, as a chart page's live feed, and counts what it receives.
+        // Viewers: each watches every metric of every run, as a chart page's live feed, and decodes and counts what it receives.
         var cookies = await LivePortal.SignInAsync(server, "mentor1");
         var delivered = new long[viewers];
         var connections = new List<HubConnection>();
@@ -107,7 +107,7 @@ public sealed class IngestionBenchmark : IBenchmark
         {
             var viewer = v;
             connections.Add(await LivePortal.ConnectViewerAsync(server, cookies, clients.Select(c => c.RunId), null,
-                message => Interlocked.Add(ref delivered[viewer], message.Steps.Length)));
+                message => Interlocked.Add(ref delivered[viewer], message.Decode().Steps.Length)));
         }
 
         // Warm-up batch per agent (JIT, statement preparation), not counted.

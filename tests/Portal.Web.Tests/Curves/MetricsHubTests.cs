@@ -30,7 +30,7 @@ public sealed class MetricsHubTests(PortalAppFactory app) : IClassFixture<Portal
     }
 
     [Fact]
-    public async Task A_viewer_watching_a_metric_gets_each_published_batch_with_NaN_as_null()
+    public async Task A_viewer_watching_a_metric_gets_each_published_batch_packed_with_NaN_kept()
     {
         var runId = await CurveTestData.CreateRunAsync(app);
         await using var viewer = await ConnectAsync("mentor1");
@@ -45,13 +45,16 @@ public sealed class MetricsHubTests(PortalAppFactory app) : IClassFixture<Portal
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var message = await received.Reader.ReadAsync(timeout.Token);
         Assert.Equal((runId, "train/loss"), (message.RunId, message.Metric));
-        Assert.Equal([0L, 1, 2, 3, 4], message.Steps);
-        Assert.Null(message.Values[2]);
-        Assert.Equal(points[4].Value, message.Values[4]);
+        var (steps, values, times) = message.Decode();
+        Assert.Equal(5, message.Count);
+        Assert.Equal([0L, 1, 2, 3, 4], steps);
+        Assert.True(double.IsNaN(values[2]));
+        Assert.Equal(points[4].Value, values[4]);
+        Assert.Equal(points.Select(p => p.WallTime.ToUnixTimeMilliseconds()), times);
         // Messages on a connection keep their order: had train/lr been sent to this viewer, it would come first.
         await CurveTestData.WritePointsAsync(app, runId, CurveTestData.Curve("train/loss", 5, 2));
         var next = await received.Reader.ReadAsync(timeout.Token);
-        Assert.Equal(("train/loss", 5L), (next.Metric, next.Steps[0]));
+        Assert.Equal(("train/loss", 5L), (next.Metric, next.Decode().Steps[0]));
     }
 
     [Fact]

@@ -8,7 +8,8 @@ namespace Portal.Web.Features.Curves;
 /// <summary>
 /// Forwards stored points from <see cref="MetricStream"/> to the viewers' hub groups. It subscribes to a run only
 /// while a viewer watches it, and hands points to its own queue so ingestion never waits on slow viewers.
-/// One message per (run, metric) batch goes to the group, serialized once for all its connections.
+/// One message per (run, metric) batch goes to the group, packed (LivePointsCodec) and serialized once for all its
+/// connections.
 /// </summary>
 public sealed class MetricFanout(MetricStream stream, IHubContext<MetricsHub> hub, ILogger<MetricFanout> logger) : BackgroundService
 {
@@ -66,10 +67,10 @@ public sealed class MetricFanout(MetricStream stream, IHubContext<MetricsHub> hu
             {
                 var ordered = series.Select(x => x.Point).OrderBy(p => p.Step).ToList();
                 var (runId, name) = series.Key;
-                var message = new LivePoints(runId, name,
+                var message = new LivePoints(runId, name, ordered.Count, LivePointsCodec.Encode(
                     ordered.Select(p => p.Step).ToArray(),
-                    ordered.Select(p => double.IsNaN(p.Value) ? (double?)null : p.Value).ToArray(),
-                    ordered.Select(p => p.WallTime.ToUnixTimeMilliseconds()).ToArray());
+                    ordered.Select(p => p.Value).ToArray(),
+                    ordered.Select(p => p.WallTime.ToUnixTimeMilliseconds()).ToArray()));
                 try
                 {
                     await hub.Clients.Group(Group(runId, name)).SendAsync("points", message, stoppingToken);

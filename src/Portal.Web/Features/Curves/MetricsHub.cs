@@ -4,8 +4,14 @@ using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Curves;
 
-/// <summary>Live points of a run's metric as the hub sends them ("points"). Values are null where NaN.</summary>
-public sealed record LivePoints(long RunId, string Metric, long[] Steps, double?[] Values, long[] Times);
+/// <summary>
+/// Live points of a run's metric as the hub sends them ("points"): <paramref name="Count"/> points packed by
+/// <see cref="LivePointsCodec"/> (steps, values with NaN for a gap, Unix ms wall times).
+/// </summary>
+public sealed record LivePoints(long RunId, string Metric, int Count, string Packed)
+{
+    public (long[] Steps, double[] Values, long[] Times) Decode() => LivePointsCodec.Decode(Packed);
+}
 
 /// <summary>
 /// The viewers' hub (/hubs/metrics): a signed-in browser chart watches a run's metric, or all of a run's metrics,
