@@ -93,7 +93,7 @@
     const values = new Array(n);
     for (let i = 0; i < n; i++, pos += 8) {
       const v = view.getFloat64(pos, true);
-      values[i] = Number.isNaN(v) ? null : v;
+      values[i] = Number.isFinite(v) ? v : null;
     }
     const steps = deltas(n);
     const times = deltas(n);

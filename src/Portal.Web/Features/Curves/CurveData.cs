@@ -15,7 +15,8 @@ public sealed record SeriesData(long RunId, string Metric, int Level, long Count
     public static SeriesData From(long runId, string metric, int level, SeriesState state, List<SeriesPoint> points) =>
         new(runId, metric, level, state.Count, state.MinStep, state.MaxStep,
             points.Select(p => p.Step).ToArray(),
-            points.Select(p => double.IsNaN(p.Value) ? (double?)null : p.Value).ToArray(),
+            // NaN and infinities cannot be drawn (nor written as JSON numbers): the chart shows a gap there.
+            points.Select(p => double.IsFinite(p.Value) ? p.Value : (double?)null).ToArray(),
             points.Select(p => p.TimeMs).ToArray());
 }
 
