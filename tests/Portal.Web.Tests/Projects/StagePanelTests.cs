@@ -12,47 +12,23 @@ using Portal.Web.Tests.Tasks;
 
 namespace Portal.Web.Tests.Projects;
 
-public sealed class StagePanelTests : BunitContext, IAsyncLifetime
+public sealed class StagePanelTests : BoardComponentContext
 {
-    private BoardDatabase _db = default!;
-    private Bunit.TestDoubles.BunitAuthorizationContext _auth = default!;
-
-    public async Task InitializeAsync()
-    {
-        _db = await BoardDatabase.CreateAsync();
-        JSInterop.Mode = JSRuntimeMode.Loose;
-        Services.AddMudServices();
-        Services.AddSingleton<IDbContextFactory<PortalDbContext>>(_db);
-        Services.AddSingleton(_db.Projects);
-        Services.AddSingleton(new ProjectService(_db));
-        Services.AddScoped<CurrentActor>();
-        _auth = AddAuthorization();
-        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
-    }
-
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await _db.DisposeAsync();
-    }
-
     private async Task<IRenderedComponent<StagePanel>> RenderAsync(Actor actor)
     {
-        _auth.SetAuthorized(actor.DisplayName);
-        _auth.SetRoles(actor.Roles.ToArray());
-        _auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, actor.UserId), new Claim(PortalClaims.DisplayName, actor.DisplayName));
+        SignInAs(actor);
         Render<MudPopoverProvider>();
         Render<MudSnackbarProvider>();
-        var project = await new ProjectService(_db).GetAsync(_db.ProjectId);
+        var project = await new ProjectService(Db).GetAsync(Db.ProjectId);
         return Render<StagePanel>(p => p.Add(s => s.Project, project));
     }
 
-    private Task<ReproductionStage> StageAsync() => _db.QueryAsync(db => db.Projects.Where(p => p.Id == _db.ProjectId).Select(p => p.Stage).SingleAsync());
+    private Task<ReproductionStage> StageAsync() => Db.QueryAsync(db => db.Projects.Where(p => p.Id == Db.ProjectId).Select(p => p.Stage).SingleAsync());
 
     [Fact]
     public async Task A_member_sees_the_history_but_no_stage_controls()
     {
-        var panel = await RenderAsync(_db.Members[0]);
+        var panel = await RenderAsync(Db.Members[0]);
         panel.WaitForElement("[data-testid=stage-history]");
         Assert.Empty(panel.FindAll("[data-testid=stage-advance]"));
         Assert.Empty(panel.FindAll("[data-testid=stage-send-back]"));
@@ -61,7 +37,7 @@ public sealed class StagePanelTests : BunitContext, IAsyncLifetime
     [Fact]
     public async Task A_lead_advances_the_project_from_the_panel()
     {
-        var panel = await RenderAsync(_db.Lead);
+        var panel = await RenderAsync(Db.Lead);
         Assert.Contains("2 · Design", panel.Find("[data-testid=stage-advance]").TextContent);
 
         await panel.Find("[data-testid=stage-advance]").ClickAsync(new());
@@ -72,7 +48,7 @@ public sealed class StagePanelTests : BunitContext, IAsyncLifetime
     [Fact]
     public async Task Sending_back_without_a_reason_is_refused_with_a_message_and_the_stage_stays()
     {
-        var panel = await RenderAsync(_db.Lead);
+        var panel = await RenderAsync(Db.Lead);
 
         await panel.Find("[data-testid=stage-send-back]").ClickAsync(new());
 
@@ -84,15 +60,15 @@ public sealed class StagePanelTests : BunitContext, IAsyncLifetime
     [Fact]
     public async Task The_history_shows_who_sent_the_project_back_and_why()
     {
-        await _db.Projects.SendBackAsync(_db.Lead, _db.ProjectId, 0, ReproductionStage.ModelSelection, "Picked the wrong input size");
+        await Db.Projects.SendBackAsync(Db.Lead, Db.ProjectId, 0, ReproductionStage.ModelSelection, "Picked the wrong input size");
 
-        var panel = await RenderAsync(_db.Members[0]);
+        var panel = await RenderAsync(Db.Members[0]);
 
         panel.WaitForAssertion(() =>
         {
             var history = panel.Find("[data-testid=stage-history]").TextContent;
             Assert.Contains("Picked the wrong input size", history);
-            Assert.Contains(_db.Lead.DisplayName, history);
+            Assert.Contains(Db.Lead.DisplayName, history);
         });
     }
 }

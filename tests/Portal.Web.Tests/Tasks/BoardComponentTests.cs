@@ -14,47 +14,13 @@ using Portal.Web.Infrastructure;
 namespace Portal.Web.Tests.Tasks;
 
 /// <summary>The board component over the real services and a real SQLite file, signed in as each role.</summary>
-public sealed class BoardComponentTests : BunitContext, IAsyncLifetime
+public sealed class BoardComponentTests : BoardComponentContext
 {
-    private BoardDatabase _db = default!;
-    private Bunit.TestDoubles.BunitAuthorizationContext _auth = default!;
-
-    public async Task InitializeAsync()
-    {
-        _db = await BoardDatabase.CreateAsync();
-        JSInterop.Mode = JSRuntimeMode.Loose;
-        Services.AddMudServices();
-        Services.AddSingleton<IDbContextFactory<PortalDbContext>>(_db);
-        Services.AddSingleton(_db.Live);
-        Services.AddSingleton(_db.Markdown);
-        Services.AddSingleton(_db.Board);
-        Services.AddSingleton(_db.Claims);
-        Services.AddSingleton(_db.Editing);
-        Services.AddSingleton(new ProjectService(_db));
-        Services.AddScoped<CurrentActor>();
-        _auth = AddAuthorization();
-        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
-    }
-
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await _db.DisposeAsync();
-    }
-
-    private void SignInAs(Actor actor)
-    {
-        var auth = _auth;
-        auth.SetAuthorized(actor.DisplayName);
-        auth.SetRoles(actor.Roles.ToArray());
-        auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, actor.UserId), new Claim(PortalClaims.DisplayName, actor.DisplayName));
-    }
-
     private IRenderedComponent<Board> RenderBoard(Actor actor)
     {
         SignInAs(actor);
         Render<MudSnackbarProvider>();
-        return Render<Board>(p => p.Add(b => b.ProjectId, _db.ProjectId));
+        return Render<Board>(p => p.Add(b => b.ProjectId, Db.ProjectId));
     }
 
     private static string Buttons(IRenderedComponent<TaskActions> actions) =>
@@ -79,8 +45,8 @@ public sealed class BoardComponentTests : BunitContext, IAsyncLifetime
     [MemberData(nameof(ControlCases))]
     public void The_claim_controls_offer_each_role_only_what_it_may_do(string role, ProjectTaskStatus status, string holder, string expected)
     {
-        var actor = role switch { "member" => _db.Members[0], "lead" => _db.Lead, "mentor" => _db.Mentor, _ => _db.Admin };
-        var assignee = holder switch { "self" => actor.UserId, "other" => _db.Members[1].UserId, _ => null };
+        var actor = role switch { "member" => Db.Members[0], "lead" => Db.Lead, "mentor" => Db.Mentor, _ => Db.Admin };
+        var assignee = holder switch { "self" => actor.UserId, "other" => Db.Members[1].UserId, _ => null };
 
         var actions = Render<TaskActions>(p => p.Add(a => a.Actor, actor).Add(a => a.Status, status).Add(a => a.AssigneeId, assignee));
 
@@ -90,8 +56,8 @@ public sealed class BoardComponentTests : BunitContext, IAsyncLifetime
     [Fact]
     public async Task A_member_claims_from_the_board_and_the_row_shows_them_as_holder()
     {
-        var id = await _db.AddTaskAsync("Checklist: NMS thresholds");
-        var board = RenderBoard(_db.Members[0]);
+        var id = await Db.AddTaskAsync("Checklist: NMS thresholds");
+        var board = RenderBoard(Db.Members[0]);
         board.WaitForElement($"tr[data-task-id='{id}'] [data-testid=task-claim]");
 
         await board.Find($"tr[data-task-id='{id}'] [data-testid=task-claim]").ClickAsync(new());
@@ -99,44 +65,44 @@ public sealed class BoardComponentTests : BunitContext, IAsyncLifetime
         board.WaitForAssertion(() =>
         {
             Assert.Equal("Claimed", board.Find($"tr[data-task-id='{id}'] [data-testid=task-status]").TextContent);
-            Assert.Equal(_db.Members[0].DisplayName, board.Find($"tr[data-task-id='{id}'] [data-testid=task-holder]").TextContent);
+            Assert.Equal(Db.Members[0].DisplayName, board.Find($"tr[data-task-id='{id}'] [data-testid=task-holder]").TextContent);
         });
-        Assert.Equal(_db.Members[0].UserId, (await _db.TaskAsync(id)).AssigneeId);
+        Assert.Equal(Db.Members[0].UserId, (await Db.TaskAsync(id)).AssigneeId);
     }
 
     [Fact]
     public async Task The_board_shows_a_claim_made_elsewhere_without_being_reloaded()
     {
-        var id = await _db.AddTaskAsync("Checklist: anchors per level");
-        var board = RenderBoard(_db.Members[0]);
+        var id = await Db.AddTaskAsync("Checklist: anchors per level");
+        var board = RenderBoard(Db.Members[0]);
         board.WaitForElement($"tr[data-task-id='{id}'][data-status=Open]");
 
-        await _db.Claims.ClaimAsync(_db.Members[1], id);
+        await Db.Claims.ClaimAsync(Db.Members[1], id);
 
-        board.WaitForAssertion(() => Assert.Equal(_db.Members[1].DisplayName, board.Find($"tr[data-task-id='{id}'] [data-testid=task-holder]").TextContent),
+        board.WaitForAssertion(() => Assert.Equal(Db.Members[1].DisplayName, board.Find($"tr[data-task-id='{id}'] [data-testid=task-holder]").TextContent),
             TimeSpan.FromSeconds(1));
     }
 
     [Fact]
     public async Task A_member_at_the_limit_sees_why_and_a_claim_attempt_leaves_the_task_open()
     {
-        var member = _db.Members[0];
-        for (var i = 0; i < 3; i++) await _db.Claims.ClaimAsync(member, await _db.AddTaskAsync($"held {i}"));
-        var id = await _db.AddTaskAsync("one more");
+        var member = Db.Members[0];
+        for (var i = 0; i < 3; i++) await Db.Claims.ClaimAsync(member, await Db.AddTaskAsync($"held {i}"));
+        var id = await Db.AddTaskAsync("one more");
         var board = RenderBoard(member);
 
         board.WaitForAssertion(() => Assert.Contains("limit of 3", board.Find("[data-testid=claim-limit]").TextContent));
         await board.Find($"tr[data-task-id='{id}'] [data-testid=task-claim]").ClickAsync(new());
 
-        Assert.Equal(ProjectTaskStatus.Open, (await _db.TaskAsync(id)).Status);
+        Assert.Equal(ProjectTaskStatus.Open, (await Db.TaskAsync(id)).Status);
         board.WaitForAssertion(() => Assert.Equal("Open", board.Find($"tr[data-task-id='{id}'] [data-testid=task-status]").TextContent));
     }
 
     [Fact]
     public async Task Only_a_lead_sees_the_controls_to_create_edit_and_assign()
     {
-        var id = await _db.AddTaskAsync();
-        var memberBoard = RenderBoard(_db.Members[0]);
+        var id = await Db.AddTaskAsync();
+        var memberBoard = RenderBoard(Db.Members[0]);
         memberBoard.WaitForElement($"tr[data-task-id='{id}'] a");
         Assert.Empty(memberBoard.FindAll("[data-testid=task-new]"));
         await memberBoard.Find($"tr[data-task-id='{id}'] a").ClickAsync(new());
@@ -148,8 +114,8 @@ public sealed class BoardComponentTests : BunitContext, IAsyncLifetime
     [Fact]
     public async Task A_lead_opens_a_task_and_sees_its_sanitized_description_and_the_assign_control()
     {
-        var id = await _db.AddTaskAsync(description: "See **Table 8**. <script>alert(1)</script>");
-        var board = RenderBoard(_db.Lead);
+        var id = await Db.AddTaskAsync(description: "See **Table 8**. <script>alert(1)</script>");
+        var board = RenderBoard(Db.Lead);
         board.WaitForElement("[data-testid=task-new]");
         await board.Find($"tr[data-task-id='{id}'] a").ClickAsync(new());
 
@@ -166,9 +132,9 @@ public sealed class BoardComponentTests : BunitContext, IAsyncLifetime
     [Fact]
     public async Task The_search_box_filters_the_rows()
     {
-        await _db.AddTaskAsync("Checklist: CIoU loss terms", ModelComponent.Loss);
-        await _db.AddTaskAsync("Checklist: mosaic augmentation", ModelComponent.DataPipeline);
-        var board = RenderBoard(_db.Members[0]);
+        await Db.AddTaskAsync("Checklist: CIoU loss terms", ModelComponent.Loss);
+        await Db.AddTaskAsync("Checklist: mosaic augmentation", ModelComponent.DataPipeline);
+        var board = RenderBoard(Db.Members[0]);
         board.WaitForAssertion(() => Assert.Equal(2, board.FindAll("[data-testid=task-row]").Count));
 
         await board.InvokeAsync(() => board.FindComponent<MudTextField<string>>().Instance.ValueChanged.InvokeAsync("mosaic"));
