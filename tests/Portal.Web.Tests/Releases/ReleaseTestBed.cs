@@ -27,6 +27,7 @@ public sealed class ReleaseTestBed : IAsyncLifetime
     public ReleaseSignOff SignOff { get; private set; } = default!;
     public ReleasePublisher Publisher { get; private set; } = default!;
     public Portal.Web.Features.Reproducibility.ReproducibilityService Reproducibility { get; private set; } = default!;
+    public ProjectEditing ProjectEditing { get; private set; } = default!;
     public long ProjectId { get; private set; }
 
     public Actor Lead1 { get; } = new("lead-1", "Lea One", new HashSet<string> { Roles.Lead });
@@ -48,7 +49,8 @@ public sealed class ReleaseTestBed : IAsyncLifetime
         Releases = new ReleaseService(Db, live, clock);
         SignOff = new ReleaseSignOff(Db, live, new InboxNotifier(live, clock), clock);
         Publisher = new ReleasePublisher(Db, Options.Create(new PortalOptions { DataDirectory = DataDirectory }), live, clock);
-        Reproducibility = new Portal.Web.Features.Reproducibility.ReproducibilityService(Db, live);
+        Reproducibility = new Portal.Web.Features.Reproducibility.ReproducibilityService(Db);
+        ProjectEditing = new ProjectEditing(Db, new Portal.Web.Features.Activity.ActivityLog(clock), live, clock);
 
         await using var seed = await Db.CreateDbContextAsync();
         foreach (var a in new[] { Lead1, Lead2, Mentor, Member1, Member2 })

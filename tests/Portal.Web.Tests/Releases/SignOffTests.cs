@@ -179,7 +179,7 @@ public sealed class SignOffTests : IAsyncLifetime
 
         var releaseError = await Assert.ThrowsAsync<PortalError>(() => _bed.Releases.UpdateAsync(_bed.Lead1, id, ReleaseTestBed.Input(tolerance: -0.1)));
         var createError = await Assert.ThrowsAsync<PortalError>(() => _bed.Releases.CreateAsync(_bed.Lead1, _bed.ProjectId, ReleaseTestBed.Input("2.0", tolerance: -1)));
-        var projectError = await Assert.ThrowsAsync<PortalError>(() => _bed.Reproducibility.SetToleranceAsync(_bed.Lead1, _bed.ProjectId, -0.5));
+        var projectError = await Assert.ThrowsAsync<PortalError>(() => _bed.ProjectEditing.SetToleranceAsync(_bed.Lead1, _bed.ProjectId, -0.5));
 
         Assert.All([releaseError, createError, projectError], e => Assert.Equal("The tolerance cannot be below zero.", e.Message));
         Assert.Equal(before, await CountsAsync(id));

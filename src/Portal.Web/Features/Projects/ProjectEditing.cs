@@ -59,6 +59,21 @@ public sealed class ProjectEditing(
     }
 
     /// <summary>Moves the project one stage forward.</summary>
+    /// <summary>Sets only the tolerance, the one setting the reproducibility dashboard edits.</summary>
+    public async Task SetToleranceAsync(Actor actor, long projectId, double tolerance, CancellationToken cancellationToken = default)
+    {
+        actor.RequireLead("change a project's tolerance");
+        ProjectForm.ValidateTolerance(tolerance);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var project = await db.Projects.FirstOrDefaultAsync(p => p.Id == projectId, cancellationToken)
+                      ?? throw PortalError.NotFound($"There is no project {projectId}.");
+        project.Tolerance = tolerance;
+        project.Version++;
+        activity.Add(db, projectId, actor.UserId, $"set the tolerance to ±{tolerance:0.##} points");
+        await SaveAsync(db, cancellationToken);
+        live.Publish(Topics.Projects, Topics.Project(projectId));
+    }
+
     public async Task AdvanceAsync(Actor actor, long projectId, int expectedVersion, CancellationToken cancellationToken = default)
     {
         actor.RequireLead("advance a project's stage");

@@ -27,7 +27,7 @@ public sealed record ClaimStanding(PaperClaim Claim, double Tolerance, SplitSumm
 public sealed record ProjectReproducibility(long ProjectId, string ProjectName, bool IsDemo, double Tolerance, IReadOnlyList<ClaimStanding> Claims);
 
 /// <summary>The reproducibility dashboard: every claim against the project's succeeded runs, and the project's tolerance.</summary>
-public sealed class ReproducibilityService(IDbContextFactory<PortalDbContext> dbFactory, LiveUpdates live)
+public sealed class ReproducibilityService(IDbContextFactory<PortalDbContext> dbFactory)
 {
     public async Task<IReadOnlyList<ProjectReproducibility>> ListAsync(CancellationToken ct = default)
     {
@@ -42,21 +42,6 @@ public sealed class ReproducibilityService(IDbContextFactory<PortalDbContext> db
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await LoadAsync(db, projectId, ct);
-    }
-
-    /// <summary>The project's tolerance, which every release without its own uses.</summary>
-    public async Task SetToleranceAsync(Actor actor, long projectId, double tolerance, CancellationToken ct = default)
-    {
-        actor.RequireLead("change a project's tolerance");
-        ProjectForm.ValidateTolerance(tolerance);
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var project = await db.Projects.FirstOrDefaultAsync(p => p.Id == projectId, ct)
-                      ?? throw PortalError.NotFound($"There is no project {projectId}.");
-        project.Tolerance = tolerance;
-        project.Version++;
-        try { await db.SaveChangesAsync(ct); }
-        catch (DbUpdateConcurrencyException) { throw PortalError.Conflict("The project changed at the same time. Reload and try again."); }
-        live.Publish(Topics.Project(projectId), Topics.Projects);
     }
 
     private static async Task<ProjectReproducibility> LoadAsync(PortalDbContext db, long projectId, CancellationToken ct)
