@@ -42,6 +42,7 @@ public sealed class AgentHost : IAsyncDisposable
         var libtorch = options.LibTorchPath ?? TorchRuntime.LibTorchFromEnvironment();
         if (libtorch is not null) TorchRuntime.UseLibTorchFrom(libtorch);
         if (options.TorchThreads > 0) set_num_threads(options.TorchThreads);
+        CpuKernels.UseAtenConvolutions();
         device = TorchRuntime.ResolveDevice(options.Device);
         hardware = HardwareProbe.Describe(device.type == TorchSharp.DeviceType.CUDA);
         outbox = new DurableOutbox(Path.Combine(options.DataDirectory, "outbox"));

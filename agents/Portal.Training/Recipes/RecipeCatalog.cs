@@ -49,6 +49,7 @@ public static class RecipeCatalog
         var errors = Validate(recipe, configJson);
         if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors), nameof(configJson));
         var json = string.IsNullOrWhiteSpace(configJson) ? "{}" : configJson;
+        CpuKernels.UseAtenConvolutions();
         return recipe switch
         {
             Detector => new DetectorRun(ConfigJson.Parse<DetectorConfig>(json).Config!, json, seed, device),
