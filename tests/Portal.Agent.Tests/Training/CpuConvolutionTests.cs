@@ -20,6 +20,8 @@ public sealed class CpuConvolutionTests
     [InlineData(8, 16, 2)]
     [InlineData(16, 16, 1)]
     [InlineData(16, 32, 2)]
+    [InlineData(16, 8, 1)]
+    [InlineData(24, 24, 1)]
     public void Convolution_gradients_stay_within_float32_rounding_of_float64_for_any_channel_count(int input, int output, int stride)
     {
         CpuKernels.UseAtenConvolutions();
