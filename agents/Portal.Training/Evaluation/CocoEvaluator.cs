@@ -33,7 +33,7 @@ public sealed record DetectionMetrics(
 /// Box detection evaluation with pycocotools COCOeval's semantics (bbox, default parameters), summary included.
 /// Boxes enter it as COCO's [x, y, w, h] = [x1, y1, x2 - x1, y2 - y1] in double precision. The images are those
 /// that carry a ground truth or a detection; the classes those with ground truth (a class without any has no AP and
-/// is left out of the means, as COCO's -1 is). See docs/decisions/0007-cocoeval-semantics.md.
+/// is left out of the means, as COCO's -1 is). Why each rule is as it is: docs/decisions, cocoeval-semantics.
 /// </summary>
 public static class CocoEvaluator
 {
