@@ -55,12 +55,13 @@ public static class CocoEvaluator
     {
         var classes = truths.Select(t => t.ClassId).Distinct().Order().ToArray();
         var result = Accumulate(truths, detections, classes, [.. IoUThresholds]);
-        const int all = 0, last = 2;
+        const int all = 0, small = 1, medium = 2, large = 3;
+        const int one = 0, ten = 1, hundred = 2;
         return new DetectionMetrics(
-            result.MeanPrecision(t: null, all, last), result.MeanPrecision(t: 0, all, last), result.MeanPrecision(t: 5, all, last),
-            result.MeanPrecision(null, 1, last), result.MeanPrecision(null, 2, last), result.MeanPrecision(null, 3, last),
-            result.MeanRecall(all, 0), result.MeanRecall(all, 1), result.MeanRecall(all, last),
-            result.MeanRecall(1, last), result.MeanRecall(2, last), result.MeanRecall(3, last));
+            result.MeanPrecision(t: null, all, hundred), result.MeanPrecision(t: 0, all, hundred), result.MeanPrecision(t: 5, all, hundred),
+            result.MeanPrecision(null, small, hundred), result.MeanPrecision(null, medium, hundred), result.MeanPrecision(null, large, hundred),
+            result.MeanRecall(all, one), result.MeanRecall(all, ten), result.MeanRecall(all, hundred),
+            result.MeanRecall(small, hundred), result.MeanRecall(medium, hundred), result.MeanRecall(large, hundred));
     }
 
     /// <summary>
