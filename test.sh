@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test of the portal: unit, component, integration (real server, SQLite files, SignalR),
 # browser (Debian Chromium) and agent (real TorchSharp). Installs what the tests need on a fresh machine
-# (Debian's chromium; NuGet and npm packages restore during the build).
+# (Debian's chromium and python3-numpy; NuGet and npm packages restore during the build).
 # Prints a closing line "N passed, N failed" and exits non-zero when anything failed.
 set -uo pipefail
 cd "$(dirname "$0")"
 
 need=()
 command -v chromium >/dev/null || need+=(chromium)
+# The COCO evaluator's reference implementation runs on Debian's python3 with numpy.
+/usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing ${need[*]} (Debian packages) ..."
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi

@@ -36,7 +36,7 @@ public sealed class DetectorConfig : TrainingConfig
 
 /// <summary>
 /// The "detector" recipe: <see cref="TinyYolo"/> on synthetic-shapes, a YOLO-style loss (objectness, box, class),
-/// evaluated by COCO-style AP on the val split.
+/// evaluated on the val split by COCOeval's summary (AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl).
 /// </summary>
 public sealed class DetectorRun : RecipeRun
 {
@@ -157,8 +157,8 @@ public sealed class DetectorRun : RecipeRun
             var values = output.data<float>().ToArray();
             for (var i = 0; i < count; i++) detections.AddRange(Decode(values, i, start + i));
         }
-        var metrics = CocoEvaluator.Evaluate(truths, detections);
-        return new Dictionary<string, double> { ["AP"] = metrics.AP, ["AP50"] = metrics.AP50, ["AP75"] = metrics.AP75 };
+        // COCO's -1 (no ground truth in that area range, e.g. no large shapes in small images) is no score: left out.
+        return CocoEvaluator.Evaluate(truths, detections).Named.Where(m => m.Value >= 0).ToDictionary();
     }
 
     /// <summary>Boxes of one image from the raw head output: score = objectness x best class probability, then per-class NMS.</summary>

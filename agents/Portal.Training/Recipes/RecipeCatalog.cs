@@ -24,9 +24,9 @@ public static class RecipeCatalog
     public static IReadOnlyList<RecipeInfo> All { get; } =
     [
         new(Detector,
-            "A small YOLO-style one-stage detector (conv backbone, anchor grid head, objectness/box/class loss) on synthetic shapes; COCO-style AP.",
+            "A small YOLO-style one-stage detector (conv backbone, anchor grid head, objectness/box/class loss) on synthetic shapes; COCOeval's AP and AR summary.",
             Data.SyntheticShapes.DatasetName, "val",
-            JsonSerializer.Serialize(new DetectorConfig(), ConfigJson.Options), ["AP", "AP50", "AP75"]),
+            JsonSerializer.Serialize(new DetectorConfig(), ConfigJson.Options), [.. Evaluation.DetectionMetrics.Names]),
         new(Classifier,
             "A small ResNet-style classifier (three residual blocks) on synthetic shape classes; accuracy.",
             Data.SyntheticClasses.DatasetName, "val",

@@ -48,6 +48,10 @@ public sealed class RecipeTrainingTests(ITestOutputHelper output) : IDisposable
         Assert.True(loss.TakeLast(5).Average() < loss.Take(5).Average() * 0.7, $"loss {loss.Take(5).Average()} -> {loss.TakeLast(5).Average()}");
         Assert.Contains("AP50", result.FinalMetrics.Keys);
         Assert.Contains(sink.Points, p => p.Name == "eval/AP" && p.Step == 30);
+        // COCOeval's summary; the shapes of 64-pixel images are all small, so the medium and large numbers are
+        // COCO's -1 and left out.
+        Assert.Equal(["AP", "AP50", "AP75", "APs", "AR1", "AR10", "AR100", "ARs"], result.FinalMetrics.Keys.Order(StringComparer.Ordinal));
+        Assert.All(result.FinalMetrics.Values, v => Assert.InRange(v, 0, 1));
     }
 
     [Fact]
