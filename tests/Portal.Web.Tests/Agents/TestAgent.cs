@@ -79,10 +79,12 @@ public sealed class TestAgent : IAsyncDisposable
     public Task<MetricBatchAck> SendAsync(long runId, long sequence, IEnumerable<MetricPointDto> points) =>
         Hub.InvokeAsync<MetricBatchAck>(nameof(IAgentHub.SendMetrics), new MetricBatch(runId, sequence, points.ToList()));
 
-    public Task<DeliveryAck> FinishAsync(long runId, RunOutcomeStatus status, long lastStep, Dictionary<string, double>? metrics = null, string? error = null)
+    /// <summary>Reports the outcome; the agent stops listing the run as running only when the portal took it.</summary>
+    public async Task<DeliveryAck> FinishAsync(long runId, RunOutcomeStatus status, long lastStep, Dictionary<string, double>? metrics = null, string? error = null)
     {
-        lock (Running) Running.Remove(runId);
-        return Hub.InvokeAsync<DeliveryAck>(nameof(IAgentHub.RunFinished), new RunOutcome(runId, status, metrics ?? [], error, lastStep));
+        var ack = await Hub.InvokeAsync<DeliveryAck>(nameof(IAgentHub.RunFinished), new RunOutcome(runId, status, metrics ?? [], error, lastStep));
+        if (ack.Error is null) lock (Running) Running.Remove(runId);
+        return ack;
     }
 
     public Task<DeliveryAck> AppendLogAsync(long runId, params string[] lines) =>
