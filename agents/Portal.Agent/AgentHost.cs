@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -12,8 +11,8 @@ namespace Portal.Agent;
 
 /// <summary>
 /// A running agent: keeps a connection to the portal (reconnecting with backoff), registers, heartbeats, takes
-/// jobs and trains them, and delivers everything a run reports through an on-disk outbox, so that training goes
-/// on while the portal is away and every report arrives once it is back. Start one in-process with
+/// jobs and trains them. Everything a run reports goes to an on-disk outbox that <see cref="OutboxDelivery"/> sends,
+/// so that training goes on while the portal is away and every report arrives once it is back. Start one in-process with
 /// <see cref="StartAsync"/>; the agent executable does the same from its command line.
 /// </summary>
 public sealed class AgentHost : IAsyncDisposable
@@ -26,7 +25,8 @@ public sealed class AgentHost : IAsyncDisposable
     private readonly AgentHardware hardware;
     private readonly CancellationTokenSource stopping = new();
     private readonly CancellationTokenSource killed = new();
-    private readonly AsyncSignal outboxSignal = new();
+    private readonly OutboxDelivery delivery;
+    private readonly string instanceId = Guid.NewGuid().ToString("N");
     private readonly AsyncSignal jobSignal = new();
     private readonly ConcurrentDictionary<long, RunningJob> jobs = new();
     private readonly List<Task> loops = [];
@@ -46,8 +46,9 @@ public sealed class AgentHost : IAsyncDisposable
         device = TorchRuntime.ResolveDevice(options.Device);
         hardware = HardwareProbe.Describe(device.type == TorchSharp.DeviceType.CUDA);
         outbox = new DurableOutbox(Path.Combine(options.DataDirectory, "outbox"));
-        outbox.Appended += outboxSignal.Set;
         portal = new PortalClient(options, loggerFactory);
+        delivery = new OutboxDelivery(outbox, portal, options, () => IsConnected, logger);
+        outbox.Appended += delivery.Wake;
         portal.Hub.Closed += error =>
         {
             connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -70,7 +71,7 @@ public sealed class AgentHost : IAsyncDisposable
         Directory.CreateDirectory(options.DataDirectory);
         var host = new AgentHost(options, loggerFactory ?? NullLoggerFactory.Instance);
         host.loops.Add(Task.Run(host.ConnectionLoopAsync));
-        host.loops.Add(Task.Run(host.SenderLoopAsync));
+        host.loops.Add(Task.Run(() => host.delivery.RunAsync(host.killed.Token)));
         host.loops.Add(Task.Run(host.HeartbeatLoopAsync));
         host.loops.Add(Task.Run(host.JobLoopAsync));
         return Task.FromResult(host);
@@ -141,7 +142,7 @@ public sealed class AgentHost : IAsyncDisposable
             {
                 closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 await portal.Hub.StartAsync(killed.Token);
-                var hello = new AgentHello(options.Name, hardware, options.MaxConcurrentJobs, RunningRunIds.ToList(), typeof(AgentHost).Assembly.GetName().Version?.ToString() ?? "0");
+                var hello = new AgentHello(options.Name, hardware, options.MaxConcurrentJobs, RunningRunIds.ToList(), typeof(AgentHost).Assembly.GetName().Version?.ToString() ?? "0", instanceId);
                 var welcome = await portal.Hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.Register), hello, killed.Token);
                 AgentId = welcome.AgentId;
                 heartbeatSeconds = Math.Max(1, welcome.HeartbeatSeconds);
@@ -149,7 +150,7 @@ public sealed class AgentHost : IAsyncDisposable
                 backoff.Reset();
                 logger.LogInformation("Registered with {Portal} as agent {AgentId} ({Name}).", options.PortalUrl, welcome.AgentId, options.Name);
                 connected.TrySetResult();
-                outboxSignal.Set();
+                delivery.Wake();
                 jobSignal.Set();
                 await closed.Task.WaitAsync(killed.Token);
             }
@@ -184,98 +185,6 @@ public sealed class AgentHost : IAsyncDisposable
             {
                 logger.LogDebug("Heartbeat not delivered: {Message}", e.Message);
             }
-        }
-    }
-
-    private async Task SenderLoopAsync()
-    {
-        var backoff = new Backoff(options.ReconnectMinDelay, options.ReconnectMaxDelay);
-        var refusals = 0;
-        var token = killed.Token;
-        while (!token.IsCancellationRequested)
-        {
-            try
-            {
-                var entries = outbox.Peek(AgentProtocol.MaxPointsPerBatch);
-                if (entries.Count == 0 || !IsConnected)
-                {
-                    await outboxSignal.WaitAsync(TimeSpan.FromSeconds(1), token);
-                    if (entries.Count == 0) outbox.Sync();
-                    continue;
-                }
-                if (entries[0].Item is MetricsItem or LogItem && entries.Count < 50 && options.BatchLinger > TimeSpan.Zero)
-                {
-                    // A few steps' points arrive within the linger; one batch is cheaper for both sides than many.
-                    await Task.Delay(options.BatchLinger, token);
-                    entries = outbox.Peek(AgentProtocol.MaxPointsPerBatch);
-                }
-                await DeliverAsync(entries, token);
-                outbox.Acknowledge(entries[^1].Sequence);
-                backoff.Reset();
-                refusals = 0;
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e) when (e is HubException or PortalRefusedException)
-            {
-                refusals++;
-                var head = outbox.Peek(1).FirstOrDefault();
-                if (refusals >= options.MaxRefusedAttempts && head is not null)
-                {
-                    logger.LogError("The portal refused {Item} {Attempts} times; dropping it: {Message}", head.Item.GetType().Name, refusals, e.Message);
-                    outbox.Acknowledge(head.Sequence);
-                    refusals = 0;
-                    continue;
-                }
-                logger.LogWarning("The portal refused a delivery ({Attempt}/{Max}): {Message}", refusals, options.MaxRefusedAttempts, e.Message);
-                await DelayQuietly(backoff.Next(), token);
-            }
-            catch (Exception e)
-            {
-                // The connection went away mid-delivery: the entries stay pending and go again after reconnecting.
-                logger.LogDebug("Delivery interrupted: {Message}", e.Message);
-                await DelayQuietly(backoff.Next(), token);
-            }
-        }
-    }
-
-    private async Task DeliverAsync(IReadOnlyList<OutboxEntry> entries, CancellationToken token)
-    {
-        var first = entries[0];
-        switch (first.Item)
-        {
-            case MetricsItem:
-                var points = entries.SelectMany(e => ((MetricsItem)e.Item).Points).ToList();
-                var ack = await portal.Hub.InvokeAsync<MetricBatchAck>(nameof(IAgentHub.SendMetrics), new MetricBatch(first.Item.RunId, first.Sequence, points), token);
-                if (ack.Error is not null) logger.LogError("The portal did not store batch {Sequence} of run {RunId}: {Error}", first.Sequence, first.Item.RunId, ack.Error);
-                foreach (var rejected in ack.Rejected.Take(5))
-                    logger.LogWarning("Run {RunId}: point {Name}@{Step} rejected: {Reason}", first.Item.RunId, rejected.Name, rejected.Step, rejected.Reason);
-                break;
-            case LogItem:
-                var lines = entries.SelectMany(e => ((LogItem)e.Item).Lines).ToList();
-                await portal.Hub.InvokeAsync(nameof(IAgentHub.AppendLog), new RunLogLines(first.Item.RunId, lines), token);
-                break;
-            case ConfigItem config:
-                using (var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(config.ConfigJson)))
-                    await portal.UploadAsync(config.RunId, "config", stream, "config.json", null, token);
-                break;
-            case CheckpointItem checkpoint:
-                if (!File.Exists(checkpoint.Path))
-                {
-                    // Replaced by a newer checkpoint while the portal was away; that one is further down the outbox.
-                    logger.LogInformation("Checkpoint of run {RunId} at step {Step} is gone; a newer one follows.", checkpoint.RunId, checkpoint.Step);
-                    break;
-                }
-                (string Sha256, long Size) uploaded;
-                await using (var file = new FileStream(checkpoint.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete))
-                    uploaded = await portal.UploadAsync(checkpoint.RunId, "checkpoint", file, Path.GetFileName(checkpoint.Path), checkpoint.Step, token);
-                await portal.Hub.InvokeAsync(nameof(IAgentHub.CheckpointSaved), new CheckpointInfo(checkpoint.RunId, checkpoint.Step, uploaded.Sha256, uploaded.Size), token);
-                break;
-            case FinishedItem finished:
-                await portal.Hub.InvokeAsync(nameof(IAgentHub.RunFinished), finished.Outcome, token);
-                break;
         }
     }
 

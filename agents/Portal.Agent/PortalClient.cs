@@ -8,7 +8,7 @@ using Portal.Contracts;
 
 namespace Portal.Agent;
 
-/// <summary>The portal refused a request (as opposed to being unreachable): retrying soon will not help.</summary>
+/// <summary>The portal refused a request for good (as opposed to being unreachable or busy): sending it again will not help.</summary>
 internal sealed class PortalRefusedException(string message) : Exception(message);
 
 /// <summary>The agent's two channels to the portal: the SignalR hub (MessagePack) and HTTP for files.</summary>
@@ -65,7 +65,8 @@ internal sealed class PortalClient : IAsyncDisposable
         var detail = await response.Content.ReadAsStringAsync(cancellationToken);
         var status = (int)response.StatusCode;
         // Server errors and throttling are the portal having a bad moment: worth retrying like a lost connection.
-        if (status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests)
+        // So is 401: the hub connection fails with the same token and the agent is not delivering anyway.
+        if (status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or HttpStatusCode.Unauthorized)
             throw new HttpRequestException($"The portal answered {status}: {detail}", null, response.StatusCode);
         throw new PortalRefusedException($"The portal refused {response.RequestMessage?.Method} {response.RequestMessage?.RequestUri?.AbsolutePath} with {status}: {detail}");
     }

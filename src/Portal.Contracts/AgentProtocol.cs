@@ -17,6 +17,9 @@ public static class AgentProtocol
 
     /// <summary>Most points one <see cref="MetricBatch"/> may carry; larger batches are refused whole.</summary>
     public const int MaxPointsPerBatch = 5_000;
+
+    /// <summary>Most log lines one <see cref="RunLogLines"/> may carry.</summary>
+    public const int MaxLogLinesPerCall = 1_000;
 }
 
 /// <summary>Methods the portal's agent hub offers (agent to portal).</summary>
@@ -33,11 +36,12 @@ public interface IAgentHub
     /// <summary>Stores a batch of metric points. Idempotent per (run, name, step).</summary>
     Task<MetricBatchAck> SendMetrics(MetricBatch batch);
 
-    Task AppendLog(RunLogLines lines);
+    /// <summary>The portal's refusals come back in the ack; only an unexpected failure throws.</summary>
+    Task<DeliveryAck> AppendLog(RunLogLines lines);
 
-    Task CheckpointSaved(CheckpointInfo checkpoint);
+    Task<DeliveryAck> CheckpointSaved(CheckpointInfo checkpoint);
 
-    Task RunFinished(RunOutcome outcome);
+    Task<DeliveryAck> RunFinished(RunOutcome outcome);
 }
 
 /// <summary>Methods an agent offers (portal to agent).</summary>
@@ -55,7 +59,12 @@ public sealed record AgentHello(
     AgentHardware Hardware,
     int MaxConcurrentJobs,
     IReadOnlyList<long> RunningRunIds,
-    string AgentVersion);
+    string AgentVersion,
+    /// <summary>
+    /// Random per agent process. A process that reconnects takes over its own earlier connection; another live
+    /// process with the same name is refused.
+    /// </summary>
+    string? InstanceId = null);
 
 public sealed record AgentHardware(
     int CpuCores,
@@ -82,8 +91,23 @@ public sealed record MetricPointDto(string Name, long Step, double Value, DateTi
 
 public sealed record MetricBatch(long RunId, long BatchSequence, IReadOnlyList<MetricPointDto> Points);
 
-/// <summary>Accepted counts points stored or already present; rejected points carry a reason.</summary>
-public sealed record MetricBatchAck(long RunId, long BatchSequence, int Accepted, IReadOnlyList<RejectedPoint> Rejected, string? Error);
+/// <summary>
+/// Accepted counts points stored or already present; rejected points carry a reason. An <c>Error</c> means none
+/// of the batch was stored: send it again when <c>Retryable</c>, otherwise the portal refuses it for good.
+/// </summary>
+public sealed record MetricBatchAck(long RunId, long BatchSequence, int Accepted, IReadOnlyList<RejectedPoint> Rejected, string? Error,
+    bool Retryable = false);
+
+/// <summary>
+/// Answer to a log, checkpoint or outcome report: delivered when <c>Error</c> is null; otherwise nothing was stored,
+/// and the report should be sent again when <c>Retryable</c> (the portal had a passing problem) and dropped when not.
+/// </summary>
+public sealed record DeliveryAck(string? Error, bool Retryable)
+{
+    public static readonly DeliveryAck Delivered = new(null, false);
+    public static DeliveryAck Refused(string reason) => new(reason, false);
+    public static DeliveryAck Retry(string reason) => new(reason, true);
+}
 
 public sealed record RejectedPoint(string Name, long Step, string Reason);
 

@@ -96,6 +96,36 @@ public sealed class DurableOutbox : IDisposable
         }
     }
 
+    /// <summary>
+    /// What one delivery takes: the oldest entry alone when it is an upload or an outcome; otherwise the run of
+    /// metric and log entries (of any run, in any mix) that starts the outbox, up to the limits. Training that logs
+    /// a line per step interleaves the two kinds; taking them together keeps a delivery to a few calls.
+    /// </summary>
+    public IReadOnlyList<OutboxEntry> PeekBatch(int maxPoints, int maxLines, int maxEntries = 50_000)
+    {
+        lock (gate)
+        {
+            var result = new List<OutboxEntry>();
+            int points = 0, lines = 0;
+            for (var node = pending.First; node is not null && result.Count < maxEntries; node = node.Next)
+            {
+                var entry = node.Value;
+                if (entry.Item is not (MetricsItem or LogItem))
+                {
+                    if (result.Count == 0) result.Add(entry);
+                    break;
+                }
+                var addPoints = entry.Item is MetricsItem m ? m.Points.Count : 0;
+                var addLines = entry.Item is LogItem l ? l.Lines.Count : 0;
+                if (result.Count > 0 && (points + addPoints > maxPoints || lines + addLines > maxLines)) break;
+                points += addPoints;
+                lines += addLines;
+                result.Add(entry);
+            }
+            return result;
+        }
+    }
+
     /// <summary>Everything up to and including <paramref name="sequence"/> was delivered; it is never handed out again.</summary>
     public void Acknowledge(long sequence)
     {

@@ -28,6 +28,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<MetricPoint> MetricPoints => Set<MetricPoint>();
     public DbSet<RunLogLine> RunLogLines => Set<RunLogLine>();
     public DbSet<RunArtifact> RunArtifacts => Set<RunArtifact>();
+    public DbSet<RunRefusal> RunRefusals => Set<RunRefusal>();
     public DbSet<Agent> Agents => Set<Agent>();
     public DbSet<AgentToken> AgentTokens => Set<AgentToken>();
 

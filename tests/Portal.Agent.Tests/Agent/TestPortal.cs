@@ -37,6 +37,14 @@ internal sealed class TestPortal : IAsyncDisposable
         public ConcurrentQueue<string> Logs { get; } = new();
         public ConcurrentQueue<AgentHello> Hellos { get; } = new();
         public ConcurrentDictionary<string, IAgentClient> Clients { get; } = new();
+        /// <summary>Hub calls received, by method name.</summary>
+        public ConcurrentDictionary<string, int> Calls { get; } = new();
+        /// <summary>When set, answers a metric batch in place of storing it (return null to store it as usual).</summary>
+        public Func<MetricBatch, MetricBatchAck?>? AnswerMetrics { get; set; }
+        /// <summary>When set, answers an outcome in place of storing it (return null to store it as usual).</summary>
+        public Func<RunOutcome, DeliveryAck?>? AnswerOutcome { get; set; }
+
+        public int CallsOf(string method) => Calls.GetValueOrDefault(method);
     }
 
     public async Task StartAsync()
@@ -45,7 +53,8 @@ internal sealed class TestPortal : IAsyncDisposable
         builder.WebHost.UseUrls(Url);
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(Data);
-        builder.Services.AddSignalR().AddMessagePackProtocol();
+        // As in the portal: a full batch of points is far larger than SignalR's default 32 KB message limit.
+        builder.Services.AddSignalR(o => o.MaximumReceiveMessageSize = 4 * 1024 * 1024).AddMessagePackProtocol();
         app = builder.Build();
         app.MapHub<AgentHub>(AgentProtocol.HubPath);
         app.MapPost("/api/agent/runs/{runId:long}/artifacts/{kind}", async (long runId, string kind, HttpRequest request) =>
@@ -93,27 +102,32 @@ internal sealed class TestPortal : IAsyncDisposable
 
         public Task<MetricBatchAck> SendMetrics(MetricBatch batch)
         {
+            data.Calls.AddOrUpdate(nameof(SendMetrics), 1, (_, n) => n + 1);
+            if (data.AnswerMetrics?.Invoke(batch) is { } answer) return Task.FromResult(answer);
             foreach (var p in batch.Points)
                 if (!data.Points.TryAdd((batch.RunId, p.Name, p.Step), p.Value)) Interlocked.Increment(ref data.DuplicatePoints);
             return Task.FromResult(new MetricBatchAck(batch.RunId, batch.BatchSequence, batch.Points.Count, [], null));
         }
 
-        public Task AppendLog(RunLogLines lines)
+        public Task<DeliveryAck> AppendLog(RunLogLines lines)
         {
+            data.Calls.AddOrUpdate(nameof(AppendLog), 1, (_, n) => n + 1);
             foreach (var line in lines.Lines) data.Logs.Enqueue(line);
-            return Task.CompletedTask;
+            return Task.FromResult(DeliveryAck.Delivered);
         }
 
-        public Task CheckpointSaved(CheckpointInfo checkpoint)
+        public Task<DeliveryAck> CheckpointSaved(CheckpointInfo checkpoint)
         {
             data.Checkpoints.Enqueue(checkpoint);
-            return Task.CompletedTask;
+            return Task.FromResult(DeliveryAck.Delivered);
         }
 
-        public Task RunFinished(RunOutcome outcome)
+        public Task<DeliveryAck> RunFinished(RunOutcome outcome)
         {
+            data.Calls.AddOrUpdate(nameof(RunFinished), 1, (_, n) => n + 1);
+            if (data.AnswerOutcome?.Invoke(outcome) is { } answer) return Task.FromResult(answer);
             data.Outcomes[outcome.RunId] = outcome;
-            return Task.CompletedTask;
+            return Task.FromResult(DeliveryAck.Delivered);
         }
     }
 }

@@ -104,11 +104,38 @@ public sealed class AgentTokenTests(PortalAppFactory app) : IClassFixture<Portal
     {
         var (_, first) = await AgentTestData.CreateTokenAsync(app);
         var (_, second) = await AgentTestData.CreateTokenAsync(app);
-        await using var owner = await TestAgent.ConnectAsync(app.ServerAddress, first, "named-box");
+        await using var owner = await TestAgent.ConnectAsync(app.ServerAddress, first, "named-box", instanceId: "named-box-process");
         var e = await Assert.ThrowsAsync<HubException>(() => TestAgent.ConnectAsync(app.ServerAddress, second, "named-box"));
         Assert.Contains("registered with another token", e.Message);
-        await using var again = await TestAgent.ConnectAsync(app.ServerAddress, first, "named-box");
+        // The same process reconnecting (its old connection not yet closed) keeps its agent.
+        await using var again = await TestAgent.ConnectAsync(app.ServerAddress, first, "named-box", instanceId: "named-box-process");
         Assert.Equal(owner.Welcome.AgentId, again.Welcome.AgentId);
+    }
+
+    [Fact]
+    public async Task A_second_live_agent_with_the_same_name_and_token_is_refused_and_the_first_keeps_its_run()
+    {
+        var (_, token) = await AgentTestData.CreateTokenAsync(app);
+        await using var first = await TestAgent.ConnectAsync(app.ServerAddress, token, "twin-box");
+        var runId = await AgentTestData.QueueRunAsync(app);
+        await first.TakeJobForAsync(runId);
+
+        var twin = await Assert.ThrowsAsync<HubException>(() => TestAgent.ConnectAsync(app.ServerAddress, token, "twin-box"));
+        Assert.Contains("already connected", twin.Message);
+        Assert.Contains("another --name", twin.Message);
+
+        // The first is untouched: still connected, still holding its run, still delivering.
+        Assert.Equal(HubConnectionState.Connected, first.Hub.State);
+        Assert.Null((await first.SendAsync(runId, 1, TestAgent.Points("loss", 0, 4))).Error);
+        Assert.Equal(first.Welcome.AgentId, (await AgentTestData.RunAsync(app, runId)).AgentId);
+        Assert.Null((await first.FinishAsync(runId, RunOutcomeStatus.Succeeded, 4)).Error);
+
+        // Once the first has gone, the name is free again.
+        await first.DisposeAsync();
+        await AgentTestData.EventuallyAsync(() => app.WithDbAsync(db => Task.FromResult(!db.Agents.Single(a => a.Name == "twin-box").IsConnected)),
+            "the portal sees the first agent gone");
+        await using var next = await TestAgent.ConnectAsync(app.ServerAddress, token, "twin-box");
+        Assert.Equal(first.Welcome.AgentId, next.Welcome.AgentId);
     }
 
     [Fact]

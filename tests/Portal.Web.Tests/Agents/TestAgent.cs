@@ -41,7 +41,9 @@ public sealed class TestAgent : IAsyncDisposable
         .AddMessagePackProtocol()
         .Build();
 
-    public static async Task<TestAgent> ConnectAsync(Uri server, string token, string name, IReadOnlyList<long>? running = null, bool heartbeat = true)
+    /// <summary>Connects and registers; <paramref name="instanceId"/> stands for the agent process (a new one per connection when null).</summary>
+    public static async Task<TestAgent> ConnectAsync(Uri server, string token, string name, IReadOnlyList<long>? running = null, bool heartbeat = true,
+        string? instanceId = null)
     {
         var hub = Connection(server, token);
         var http = new HttpClient { BaseAddress = server };
@@ -50,7 +52,8 @@ public sealed class TestAgent : IAsyncDisposable
         await hub.StartAsync();
         agent.Running.AddRange(running ?? []);
         agent.Welcome = await hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.Register), new AgentHello(name,
-            new AgentHardware(2, 8L << 30, null, null, false, "2.10.0", "Linux test"), 1, agent.Running.ToList(), "test"));
+            new AgentHardware(2, 8L << 30, null, null, false, "2.10.0", "Linux test"), 1, agent.Running.ToList(), "test",
+            instanceId ?? Guid.NewGuid().ToString("N")));
         if (heartbeat) agent._heartbeats = agent.HeartbeatLoopAsync();
         return agent;
     }
@@ -76,11 +79,16 @@ public sealed class TestAgent : IAsyncDisposable
     public Task<MetricBatchAck> SendAsync(long runId, long sequence, IEnumerable<MetricPointDto> points) =>
         Hub.InvokeAsync<MetricBatchAck>(nameof(IAgentHub.SendMetrics), new MetricBatch(runId, sequence, points.ToList()));
 
-    public Task FinishAsync(long runId, RunOutcomeStatus status, long lastStep, Dictionary<string, double>? metrics = null, string? error = null)
+    /// <summary>Reports the outcome; the agent stops listing the run as running only when the portal took it.</summary>
+    public async Task<DeliveryAck> FinishAsync(long runId, RunOutcomeStatus status, long lastStep, Dictionary<string, double>? metrics = null, string? error = null)
     {
-        lock (Running) Running.Remove(runId);
-        return Hub.InvokeAsync(nameof(IAgentHub.RunFinished), new RunOutcome(runId, status, metrics ?? [], error, lastStep));
+        var ack = await Hub.InvokeAsync<DeliveryAck>(nameof(IAgentHub.RunFinished), new RunOutcome(runId, status, metrics ?? [], error, lastStep));
+        if (ack.Error is null) lock (Running) Running.Remove(runId);
+        return ack;
     }
+
+    public Task<DeliveryAck> AppendLogAsync(long runId, params string[] lines) =>
+        Hub.InvokeAsync<DeliveryAck>(nameof(IAgentHub.AppendLog), new RunLogLines(runId, lines));
 
     public static IEnumerable<MetricPointDto> Points(string name, long fromStep, long toStep) =>
         Enumerable.Range(0, (int)(toStep - fromStep + 1)).Select(i => new MetricPointDto(name, fromStep + i, 1.0 / (fromStep + i + 1), DateTimeOffset.UtcNow));

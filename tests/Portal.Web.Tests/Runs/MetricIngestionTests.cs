@@ -157,7 +157,9 @@ public sealed class MetricIngestionTests : IClassFixture<PortalAppFactory>
         var unknown = await other.SendAsync(999_999, 1, TestAgent.Points("loss", 0, 9));
         Assert.Contains("does not exist", unknown.Error);
         Assert.Equal(0, await AgentTestData.PointCountAsync(_app, runId));
-        var finish = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => other.FinishAsync(runId, RunOutcomeStatus.Succeeded, 1));
-        Assert.Contains("not assigned to this agent", finish.Message);
+        var finish = await other.FinishAsync(runId, RunOutcomeStatus.Succeeded, 1);
+        Assert.Contains("not assigned to this agent", finish.Error);
+        Assert.False(finish.Retryable);
+        Assert.Equal(RunStatus.Running, (await AgentTestData.RunAsync(_app, runId)).Status);
     }
 }

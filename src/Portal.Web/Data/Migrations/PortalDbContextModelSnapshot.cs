@@ -1302,6 +1302,9 @@ namespace Portal.Web.Data.Migrations
                     b.Property<long>("LastStep")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("LogBytes")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("ProjectId")
                         .HasColumnType("INTEGER");
 
@@ -1432,6 +1435,38 @@ namespace Portal.Web.Data.Migrations
                     b.HasIndex("RunId", "Id");
 
                     b.ToTable("RunLogLines");
+                });
+
+            modelBuilder.Entity("Portal.Web.Features.Runs.RunRefusal", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("What")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RunId", "What", "Reason")
+                        .IsUnique();
+
+                    b.ToTable("RunRefusals");
                 });
 
             modelBuilder.Entity("Portal.Web.Features.Tasks.ProjectTask", b =>
@@ -1798,6 +1833,15 @@ namespace Portal.Web.Data.Migrations
                 });
 
             modelBuilder.Entity("Portal.Web.Features.Runs.RunLogLine", b =>
+                {
+                    b.HasOne("Portal.Web.Features.Runs.Run", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Web.Features.Runs.RunRefusal", b =>
                 {
                     b.HasOne("Portal.Web.Features.Runs.Run", null)
                         .WithMany()

@@ -12,6 +12,8 @@ public sealed class AgentConnections
 
     public void Closed(string connectionId) => _open.TryRemove(connectionId, out _);
 
+    public bool IsOpen(string connectionId) => _open.ContainsKey(connectionId);
+
     public void AbortToken(long tokenId)
     {
         foreach (var (_, (context, id)) in _open)

@@ -6,8 +6,9 @@ using Portal.Web.Features.Runs;
 namespace Portal.Web.Features.Agents;
 
 /// <summary>
-/// The agents' hub. Thin: each call goes to the service that owns it. A caller error becomes a
-/// <see cref="HubException"/> whose message the agent logs; the connection stays up.
+/// The agents' hub. Thin: each call goes to the service that owns it. Reports (points, logs, checkpoints,
+/// outcomes) are answered with an ack that says whether they were refused and whether to send them again; other
+/// caller errors become a <see cref="HubException"/> whose message the agent logs. The connection stays up.
 /// </summary>
 [Authorize(Policy = AgentAuth.Policy)]
 public sealed class AgentHub(AgentSessions sessions, RunDispatch dispatch, MetricIngestion ingestion, AgentConnections connections)
@@ -44,11 +45,11 @@ public sealed class AgentHub(AgentSessions sessions, RunDispatch dispatch, Metri
 
     public Task<MetricBatchAck> SendMetrics(MetricBatch batch) => ingestion.IngestAsync(AgentId, batch, Context.ConnectionAborted);
 
-    public Task AppendLog(RunLogLines lines) => Guard(() => dispatch.AppendLogAsync(AgentId, lines));
+    public Task<DeliveryAck> AppendLog(RunLogLines lines) => dispatch.AppendLogAsync(AgentId, lines);
 
-    public Task CheckpointSaved(CheckpointInfo checkpoint) => Guard(() => dispatch.CheckpointSavedAsync(AgentId, checkpoint));
+    public Task<DeliveryAck> CheckpointSaved(CheckpointInfo checkpoint) => dispatch.CheckpointSavedAsync(AgentId, checkpoint);
 
-    public Task RunFinished(RunOutcome outcome) => Guard(() => dispatch.FinishAsync(AgentId, outcome));
+    public Task<DeliveryAck> RunFinished(RunOutcome outcome) => dispatch.FinishAsync(AgentId, outcome);
 
     private long AgentId => Context.Items.TryGetValue(AgentIdKey, out var id) && id is long agentId
         ? agentId

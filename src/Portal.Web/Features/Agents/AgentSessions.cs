@@ -13,6 +13,7 @@ namespace Portal.Web.Features.Agents;
 public sealed class AgentSessions(
     IDbContextFactory<PortalDbContext> dbFactory,
     IHubContext<AgentHub, IAgentClient> hub,
+    AgentConnections connections,
     IOptions<RunsOptions> options,
     LiveUpdates live,
     TimeProvider clock,
@@ -21,10 +22,20 @@ public sealed class AgentSessions(
     public const int MaxNameLength = 64;
     private const int MaxReportedRuns = 64;
 
-    // The connection an agent registered last: an old connection that closes late must not mark it offline.
-    private readonly ConcurrentDictionary<long, string> _currentConnection = new();
+    // The connection an agent registered last and the process behind it: an old connection that closes late must
+    // not mark it offline, and a second live process of the same name is refused.
+    private readonly ConcurrentDictionary<long, (string ConnectionId, string? Instance)> _currentConnection = new();
+    private readonly SemaphoreSlim _registering = new(1, 1);
 
     public async Task<AgentWelcome> RegisterAsync(long tokenId, string connectionId, AgentHello hello)
+    {
+        // One registration at a time, so that two processes of one name cannot both pass the check below.
+        await _registering.WaitAsync();
+        try { return await RegisterOneAsync(tokenId, connectionId, hello); }
+        finally { _registering.Release(); }
+    }
+
+    private async Task<AgentWelcome> RegisterOneAsync(long tokenId, string connectionId, AgentHello hello)
     {
         var name = (hello.Name ?? "").Trim();
         if (name.Length is 0 or > MaxNameLength)
@@ -45,6 +56,13 @@ public sealed class AgentSessions(
             // A name (and the runs it holds) belongs to its token until that token is revoked.
             throw PortalError.Conflict($"The agent name '{name}' is registered with another token; choose another name.");
         }
+        if (_currentConnection.TryGetValue(agent.Id, out var current) && current.ConnectionId != connectionId
+            && connections.IsOpen(current.ConnectionId) && (hello.InstanceId is null || hello.InstanceId != current.Instance))
+        {
+            // See docs/decisions: the live agent keeps its name and runs; the newcomer is told why it may not join.
+            throw PortalError.Conflict($"An agent named '{name}' is already connected with this token. Two live agents cannot share a name: " +
+                                       "stop the other one or start this one with another --name.");
+        }
         var hw = hello.Hardware;
         agent.TokenId = tokenId;
         agent.CpuCores = Math.Max(0, hw.CpuCores);
@@ -58,7 +76,7 @@ public sealed class AgentSessions(
         agent.LastHeartbeatAt = now;
         agent.IsConnected = true;
         await db.SaveChangesAsync();
-        _currentConnection[agent.Id] = connectionId;
+        _currentConnection[agent.Id] = (connectionId, hello.InstanceId);
 
         var toCancel = await ReconcileRunsAsync(db, agent, reported, now);
         logger.LogInformation("Agent {Name} registered (id {Id}), running {Runs}", name, agent.Id, string.Join(",", reported));
@@ -82,8 +100,8 @@ public sealed class AgentSessions(
 
     public async Task DisconnectedAsync(long agentId, string connectionId)
     {
-        if (!_currentConnection.TryGetValue(agentId, out var current) || current != connectionId) return;
-        _currentConnection.TryRemove(new KeyValuePair<long, string>(agentId, connectionId));
+        if (!_currentConnection.TryGetValue(agentId, out var current) || current.ConnectionId != connectionId) return;
+        _currentConnection.TryRemove(new KeyValuePair<long, (string, string?)>(agentId, current));
         await using var db = await dbFactory.CreateDbContextAsync();
         await db.Agents.Where(a => a.Id == agentId).ExecuteUpdateAsync(s => s.SetProperty(a => a.IsConnected, false));
         live.Publish(Topics.Agents);

@@ -11,14 +11,18 @@ namespace Portal.Web.Features.Runs;
 /// file while hashing, stopped at the size limit, and recorded only once complete.
 /// </summary>
 public sealed class ArtifactStore(IDbContextFactory<PortalDbContext> dbFactory, IOptions<PortalOptions> portal, IOptions<RunsOptions> options,
-    LiveUpdates live, TimeProvider clock)
+    RunRefusals refusals, LiveUpdates live, TimeProvider clock)
 {
     public const int MaxFileNameLength = 200;
 
     public long MaxBytes => options.Value.MaxArtifactBytes;
 
+    /// <summary>
+    /// Stores an upload of a run's agent. Refused (nothing stored) for a run that is not Running (or Lost), over the
+    /// size limit of one artifact, or over what the run may keep in all (<see cref="RunsOptions.MaxArtifactBytesPerRun"/>).
+    /// </summary>
     public async Task<RunArtifact> SaveAsync(long tokenId, long runId, string kind, string? fileName, string? expectedSha256, long? step,
-        Stream body, CancellationToken cancellationToken)
+        long? expectedLength, Stream body, CancellationToken cancellationToken)
     {
         if (!ArtifactKinds.All.Contains(kind)) throw PortalError.Validation($"Unknown artifact kind '{kind}': use {string.Join(" or ", ArtifactKinds.All)}.");
         if (kind == ArtifactKinds.Checkpoint && step is null) throw PortalError.Validation("A checkpoint upload names its step (?step=N).");
@@ -28,7 +32,19 @@ public sealed class ArtifactStore(IDbContextFactory<PortalDbContext> dbFactory, 
             throw PortalError.Validation("The file name is not usable.");
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await RequireRunOfTokenAsync(db, tokenId, runId, cancellationToken);
+        var run = await RequireRunOfTokenAsync(db, tokenId, runId, cancellationToken);
+        if (RunDispatch.FrozenReason(run, "artifacts") is { } frozen)
+        {
+            await refusals.RecordAsync(runId, kind, frozen);
+            throw PortalError.Conflict(frozen);
+        }
+        var runCap = options.Value.MaxArtifactBytesPerRun;
+        var runBytes = await db.RunArtifacts.Where(a => a.RunId == runId).SumAsync(a => (long?)a.SizeBytes, cancellationToken) ?? 0;
+        var limit = Math.Min(MaxBytes, runCap - runBytes);
+        string TooLarge(long size) => size > MaxBytes
+            ? $"The artifact is larger than the limit of {MaxBytes} bytes."
+            : $"The run's artifacts would take {runBytes + size} bytes; a run may keep at most {runCap} bytes of artifacts.";
+        if (expectedLength > limit) await RefuseTooLargeAsync(runId, kind, TooLarge(expectedLength.Value));
 
         var folder = Path.Combine(portal.Value.ResolveDataDirectory(), "artifacts", runId.ToString());
         Directory.CreateDirectory(folder);
@@ -45,8 +61,7 @@ public sealed class ArtifactStore(IDbContextFactory<PortalDbContext> dbFactory, 
                 while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
                 {
                     size += read;
-                    if (size > MaxBytes)
-                        throw new ArtifactTooLargeException($"The artifact is larger than the limit of {MaxBytes} bytes.");
+                    if (size > limit) await RefuseTooLargeAsync(runId, kind, TooLarge(size));
                     hash.AppendData(buffer, 0, read);
                     await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                 }
@@ -95,6 +110,12 @@ public sealed class ArtifactStore(IDbContextFactory<PortalDbContext> dbFactory, 
         var path = FullPath(artifact);
         if (!File.Exists(path)) throw PortalError.NotFound("The artifact's file is missing from the data folder.");
         return (artifact, path);
+    }
+
+    private async Task RefuseTooLargeAsync(long runId, string kind, string reason)
+    {
+        await refusals.RecordAsync(runId, kind, reason);
+        throw new ArtifactTooLargeException(reason);
     }
 
     private string FullPath(RunArtifact artifact) => Path.Combine(portal.Value.ResolveDataDirectory(), artifact.StoragePath);

@@ -8,7 +8,8 @@ namespace Portal.Web.Features.Runs;
 /// rejected with its reason and the rest are stored; a bad batch (too large, someone else's run) is refused whole.
 /// NaN and infinite values are valid: they are what a diverging run produces.
 /// </summary>
-public sealed class MetricIngestion(MetricWriter writer, RunDispatch dispatch, IOptions<RunsOptions> options, ILogger<MetricIngestion> logger)
+public sealed class MetricIngestion(MetricWriter writer, RunDispatch dispatch, RunRefusals refusals, IOptions<RunsOptions> options,
+    ILogger<MetricIngestion> logger)
 {
     public const int MaxNameLength = 128;
 
@@ -28,21 +29,23 @@ public sealed class MetricIngestion(MetricWriter writer, RunDispatch dispatch, I
         {
             var reason = Check(p);
             if (reason is null) valid.Add(p);
-            else rejected.Add(new RejectedPoint(p?.Name ?? "", p?.Step ?? 0, reason));
+            else rejected.Add(new RejectedPoint(Notes.Name(p?.Name), p?.Step ?? 0, reason)); // the agent knows the rest of the name
         }
 
-        var result = valid.Count == 0 && rejected.Count > 0
-            ? await writer.WriteAsync(batch.RunId, agentId, [], cancellationToken) // still checks the run, so the reason is right
-            : await writer.WriteAsync(batch.RunId, agentId, valid, cancellationToken);
+        var result = await writer.WriteAsync(batch.RunId, agentId, valid, cancellationToken); // also checks the run when no point is valid
         if (result.Error is not null)
         {
             logger.LogWarning("Metric batch {Sequence} of run {Run} from agent {Agent} refused: {Error}", batch.BatchSequence, batch.RunId, agentId, result.Error);
-            return Refuse(batch, result.Error);
+            if (result.Frozen) await refusals.RecordAsync(batch.RunId, "metrics", result.Error);
+            return Refuse(batch, result.Error, result.Retryable);
         }
+        if (result.Rejected is { Count: > 0 } overCap) rejected.AddRange(overCap);
         if (rejected.Count > 0)
         {
-            var sample = string.Join("; ", rejected.Take(3).Select(r => $"{r.Name}@{r.Step}: {r.Reason}"));
+            // Names in rejected points are already cut short, and the note lists only a few of them.
+            var sample = Notes.List(rejected.Select(r => $"{r.Name}@{r.Step}: {r.Reason}").ToList());
             await dispatch.PortalLogAsync(batch.RunId, $"{rejected.Count} metric point(s) of batch {batch.BatchSequence} refused ({sample}).");
+            await refusals.RecordAsync(batch.RunId, "metrics", $"Points refused: {rejected[0].Reason}");
         }
         return new MetricBatchAck(batch.RunId, batch.BatchSequence, result.Stored, rejected, null);
     }
@@ -57,6 +60,6 @@ public sealed class MetricIngestion(MetricWriter writer, RunDispatch dispatch, I
         return null;
     }
 
-    private static MetricBatchAck Refuse(MetricBatch batch, string error)
-        => new(batch.RunId, batch.BatchSequence, 0, [], error);
+    private static MetricBatchAck Refuse(MetricBatch batch, string error, bool retryable = false)
+        => new(batch.RunId, batch.BatchSequence, 0, [], error, retryable);
 }

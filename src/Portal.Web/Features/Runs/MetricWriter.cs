@@ -2,14 +2,19 @@ using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Microsoft.Extensions.Options;
 using Portal.Contracts;
 using Portal.Web.Data;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Runs;
 
-/// <summary>Outcome of one write request: how many points are stored (new or already there), or why none are.</summary>
-public sealed record MetricWriteResult(int Stored, int New, string? Error);
+/// <summary>
+/// Outcome of one write request: how many points are stored (new or already there) and which were refused, or why
+/// none are: <c>Retryable</c> when the portal had a passing problem, <c>Frozen</c> when the agent's run is finished.
+/// </summary>
+public sealed record MetricWriteResult(int Stored, int New, string? Error, bool Retryable = false, bool Frozen = false,
+    IReadOnlyList<RejectedPoint>? Rejected = null);
 
 /// <summary>
 /// The one writer of metric points. Requests from every agent queue in a channel; the writer takes whatever is
@@ -18,8 +23,11 @@ public sealed record MetricWriteResult(int Stored, int New, string? Error);
 /// published to <see cref="MetricStream"/>.
 /// </summary>
 public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, MetricStream stream, LiveUpdates live, TimeProvider clock,
-    ILogger<MetricWriter> logger) : BackgroundService
+    IOptions<RunsOptions> options, ILogger<MetricWriter> logger) : BackgroundService
 {
+    /// <summary>The metric names of runs seen lately, to hold each run to <see cref="RunsOptions.MaxMetricNamesPerRun"/>.</summary>
+    private readonly Dictionary<long, HashSet<string>> _names = [];
+
     /// <summary>Run pages show the step and point count; they are told at most this often, not per batch.</summary>
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
 
@@ -50,7 +58,7 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
         }
         catch (ChannelClosedException)
         {
-            return new MetricWriteResult(0, 0, "The portal is shutting down; send the batch again after reconnecting.");
+            return new MetricWriteResult(0, 0, "The portal is shutting down; send the batch again after reconnecting.", Retryable: true);
         }
         return await request.Done.Task.WaitAsync(cancellationToken);
     }
@@ -131,11 +139,30 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
                         results.Add((new MetricWriteResult(0, 0, $"Run {request.RunId} is not assigned to this agent."), []));
                         continue;
                     }
+                    var status = (RunStatus)reader.GetInt32(1);
+                    if (status is not (RunStatus.Running or RunStatus.Lost))
+                    {
+                        results.Add((new MetricWriteResult(0, 0, $"Run {request.RunId} is {status}; a finished run takes no more points.", Frozen: true), []));
+                        continue;
+                    }
                 }
+                var names = NamesOf(c, request.RunId);
+                var maxNames = options.Value.MaxMetricNamesPerRun;
+                List<RejectedPoint>? rejected = null;
                 var fresh = new List<MetricPointDto>();
                 long maxStep = 0;
                 foreach (var p in request.Points)
                 {
+                    if (!names.Contains(p.Name))
+                    {
+                        if (names.Count >= maxNames)
+                        {
+                            (rejected ??= []).Add(new RejectedPoint(Notes.Name(p.Name), p.Step,
+                                $"The run already has {maxNames} metric names, the most a run may have."));
+                            continue;
+                        }
+                        names.Add(p.Name);
+                    }
                     c.Name.Value = p.Name;
                     c.Step.Value = p.Step;
                     c.Value.Value = NaNSentinel.ToStored(p.Value);
@@ -145,7 +172,7 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
                 }
                 c.LastStep.Value = maxStep;
                 c.UpdateLastStep.ExecuteNonQuery();
-                results.Add((new MetricWriteResult(request.Points.Count, fresh.Count, null), fresh));
+                results.Add((new MetricWriteResult(request.Points.Count - (rejected?.Count ?? 0), fresh.Count, null, Rejected: rejected), fresh));
             }
             transaction.Commit();
             c.Enlist(null);
@@ -154,10 +181,23 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
         catch (Exception e) when (e is SqliteException or InvalidOperationException)
         {
             c.Enlist(null);
+            _names.Clear(); // names of the rolled-back points may be in it
             logger.LogError(e, "Writing {Requests} metric batches failed", group.Count);
-            var failed = new MetricWriteResult(0, 0, $"The portal could not store the batch ({e.Message}); send it again.");
+            var failed = new MetricWriteResult(0, 0, $"The portal could not store the batch ({e.Message}); send it again.", Retryable: true);
             return group.Select(_ => (failed, new List<MetricPointDto>())).ToList();
         }
+    }
+
+    private HashSet<string> NamesOf(Commands c, long runId)
+    {
+        if (_names.TryGetValue(runId, out var names)) return names;
+        if (_names.Count > 1_000) _names.Clear(); // finished runs need no entry
+        names = new HashSet<string>(StringComparer.Ordinal);
+        c.NamesRunId.Value = runId;
+        using (var reader = c.Names.ExecuteReader())
+            while (reader.Read()) names.Add(reader.GetString(0));
+        _names[runId] = names;
+        return names;
     }
 
     private sealed record Request(long RunId, long AgentId, IReadOnlyList<MetricPointDto> Points, TaskCompletionSource<MetricWriteResult> Done);
@@ -165,8 +205,8 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
     /// <summary>The writer's prepared commands and their parameters, reused for every point.</summary>
     private sealed class Commands : IDisposable
     {
-        public readonly SqliteCommand FindRun, Insert, UpdateLastStep;
-        public readonly SqliteParameter FindRunId, RunId, Name, Step, Value, WallTime, LastStepRunId, LastStep;
+        public readonly SqliteCommand FindRun, Insert, UpdateLastStep, Names;
+        public readonly SqliteParameter FindRunId, RunId, Name, Step, Value, WallTime, LastStepRunId, LastStep, NamesRunId;
 
         public Commands(SqliteConnection connection)
         {
@@ -178,7 +218,9 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
             WallTime = new SqliteParameter("$wall", SqliteType.Integer);
             LastStepRunId = new SqliteParameter("$run", SqliteType.Integer);
             LastStep = new SqliteParameter("$step", SqliteType.Integer);
-            FindRun = Create(connection, "SELECT AgentId FROM Runs WHERE Id = $run", FindRunId);
+            NamesRunId = new SqliteParameter("$run", SqliteType.Integer);
+            FindRun = Create(connection, "SELECT AgentId, Status FROM Runs WHERE Id = $run", FindRunId);
+            Names = Create(connection, "SELECT DISTINCT Name FROM MetricPoints WHERE RunId = $run", NamesRunId);
             Insert = Create(connection,
                 "INSERT INTO MetricPoints (RunId, Name, Step, Value, WallTime) VALUES ($run, $name, $step, $value, $wall) " +
                 "ON CONFLICT (RunId, Name, Step) DO NOTHING", RunId, Name, Step, Value, WallTime);
@@ -195,13 +237,14 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
         }
 
         public void Enlist(SqliteTransaction? transaction) =>
-            FindRun.Transaction = Insert.Transaction = UpdateLastStep.Transaction = transaction;
+            FindRun.Transaction = Insert.Transaction = UpdateLastStep.Transaction = Names.Transaction = transaction;
 
         public void Dispose()
         {
             FindRun.Dispose();
             Insert.Dispose();
             UpdateLastStep.Dispose();
+            Names.Dispose();
         }
     }
 }

@@ -30,6 +30,8 @@ public sealed class Run
     public long LastStep { get; set; }
     /// <summary>Last time the run's agent said it is still running it; the run is Lost when this grows old.</summary>
     public DateTimeOffset? LastHeartbeatAt { get; set; }
+    /// <summary>UTF-8 bytes of the log lines its agent sent, counted against <see cref="RunsOptions.MaxLogBytesPerRun"/>.</summary>
+    public long LogBytes { get; set; }
     public int Version { get; set; }
 
     public List<RunFinalMetric> FinalMetrics { get; set; } = [];
@@ -83,4 +85,21 @@ public sealed class RunArtifact
     public string StoragePath { get; set; } = "";
     public long? Step { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// Something the portal refused for good from the run's agent (points of a finished run, a log over the cap, an
+/// outcome with too many metrics), shown on the run page. The same refusal again only counts up.
+/// </summary>
+public sealed class RunRefusal
+{
+    public const int MaxReasonLength = 500;
+
+    public long Id { get; set; }
+    public long RunId { get; set; }
+    /// <summary>What was refused: "metrics", "log", "checkpoint", "config" or "outcome".</summary>
+    public string What { get; set; } = "";
+    public string Reason { get; set; } = "";
+    public int Count { get; set; } = 1;
+    public DateTimeOffset LastAt { get; set; }
 }

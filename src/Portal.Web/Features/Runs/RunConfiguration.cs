@@ -53,6 +53,16 @@ internal sealed class RunArtifactConfiguration : IEntityTypeConfiguration<RunArt
     }
 }
 
+internal sealed class RunRefusalConfiguration : IEntityTypeConfiguration<RunRefusal>
+{
+    public void Configure(EntityTypeBuilder<RunRefusal> b)
+    {
+        b.HasIndex(r => new { r.RunId, r.What, r.Reason }).IsUnique();
+        b.Property(r => r.Reason).HasMaxLength(RunRefusal.MaxReasonLength);
+        b.HasOne<Run>().WithMany().HasForeignKey(r => r.RunId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
 /// <summary>
 /// SQLite turns a bound NaN into NULL, so NaN is stored as a sentinel REAL (a negative subnormal no metric
 /// produces) and read back as NaN through EF; infinities are ordinary REALs. Raw SQL readers use <see cref="FromStored"/>.

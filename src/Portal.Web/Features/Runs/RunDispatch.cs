@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Portal.Contracts;
 using Portal.Web.Data;
 using Portal.Web.Features.Agents;
@@ -14,9 +15,11 @@ public sealed class RunDispatch(
     IHubContext<AgentHub, IAgentClient> hub,
     LiveUpdates live,
     TimeProvider clock,
+    RunRefusals refusals,
+    IOptions<RunsOptions> options,
     ILogger<RunDispatch> logger)
 {
-    public const int MaxLogLinesPerCall = 1_000;
+    public const int MaxLogLinesPerCall = AgentProtocol.MaxLogLinesPerCall;
     public const int MaxLogLineLength = 4_000;
 
     public async Task<JobAssignment?> TakeJobAsync(long agentId)
@@ -60,79 +63,121 @@ public sealed class RunDispatch(
         return null;
     }
 
-    public async Task AppendLogAsync(long agentId, RunLogLines lines)
+    /// <summary>
+    /// Stores an agent's log lines. Refused whole (nothing stored) when the run is not the agent's, is frozen, or
+    /// the lines would take the run's log over <see cref="RunsOptions.MaxLogBytesPerRun"/>.
+    /// </summary>
+    public async Task<DeliveryAck> AppendLogAsync(long agentId, RunLogLines lines)
     {
-        if (lines.Lines is null || lines.Lines.Count == 0) return;
-        if (lines.Lines.Count > MaxLogLinesPerCall) throw PortalError.Validation($"At most {MaxLogLinesPerCall} log lines per call.");
+        if (lines.Lines is null || lines.Lines.Count == 0) return DeliveryAck.Delivered;
+        if (lines.Lines.Count > MaxLogLinesPerCall) return DeliveryAck.Refused($"At most {MaxLogLinesPerCall} log lines per call.");
         await using var db = await dbFactory.CreateDbContextAsync();
-        var run = await OwnRunAsync(db, agentId, lines.RunId);
+        var (run, refusal) = await ReportingRunAsync(db, agentId, lines.RunId, "log lines");
+        if (refusal is not null) return await RefuseAsync(run, "log", refusal);
         var now = clock.GetUtcNow();
-        foreach (var line in lines.Lines)
-            db.RunLogLines.Add(new RunLogLine { RunId = run.Id, At = now, Text = line.Length <= MaxLogLineLength ? line : line[..MaxLogLineLength] + " …" });
+        var texts = lines.Lines.Select(l => Notes.Cap(l, MaxLogLineLength)).ToList();
+        long bytes = texts.Sum(t => (long)System.Text.Encoding.UTF8.GetByteCount(t));
+        var cap = options.Value.MaxLogBytesPerRun;
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        // Counted and checked in one statement, so concurrent calls cannot both pass the cap.
+        var counted = await db.Runs.Where(r => r.Id == run!.Id && r.LogBytes + bytes <= cap)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.LogBytes, r => r.LogBytes + bytes));
+        if (counted == 0)
+        {
+            await transaction.RollbackAsync(); // before the refusal is recorded on another connection
+            return await RefuseAsync(run, "log",
+                $"The run's log has reached its limit of {RunFormat.Bytes(cap)}; {texts.Count} line(s) refused.");
+        }
+        foreach (var text in texts) db.RunLogLines.Add(new RunLogLine { RunId = run!.Id, At = now, Text = text });
         await db.SaveChangesAsync();
-        live.Publish(Topics.Run(run.Id));
+        await transaction.CommitAsync();
+        live.Publish(Topics.Run(run!.Id));
+        return DeliveryAck.Delivered;
     }
 
     /// <summary>A line the portal itself writes into a run's log (bad points, state changes).</summary>
     public async Task PortalLogAsync(long runId, string text)
     {
         await using var db = await dbFactory.CreateDbContextAsync();
-        db.RunLogLines.Add(new RunLogLine { RunId = runId, At = clock.GetUtcNow(), Text = "[portal] " + text });
+        db.RunLogLines.Add(new RunLogLine { RunId = runId, At = clock.GetUtcNow(), Text = "[portal] " + Notes.Cap(text, MaxLogLineLength) });
         await db.SaveChangesAsync();
         live.Publish(Topics.Run(runId));
     }
 
-    public async Task CheckpointSavedAsync(long agentId, CheckpointInfo checkpoint)
+    public async Task<DeliveryAck> CheckpointSavedAsync(long agentId, CheckpointInfo checkpoint)
     {
         await using var db = await dbFactory.CreateDbContextAsync();
-        var run = await OwnRunAsync(db, agentId, checkpoint.RunId);
+        var (run, refusal) = await ReportingRunAsync(db, agentId, checkpoint.RunId, "checkpoints");
+        if (refusal is not null) return await RefuseAsync(run, "checkpoint", refusal);
         var sha = (checkpoint.Sha256 ?? "").ToLowerInvariant();
-        var stored = await db.RunArtifacts.AnyAsync(a => a.RunId == run.Id && a.Kind == ArtifactKinds.Checkpoint && a.Sha256 == sha && a.Step == checkpoint.Step);
+        var stored = await db.RunArtifacts.AnyAsync(a => a.RunId == run!.Id && a.Kind == ArtifactKinds.Checkpoint && a.Sha256 == sha && a.Step == checkpoint.Step);
         if (!stored)
-            throw PortalError.Validation($"No uploaded checkpoint of run {run.Id} at step {checkpoint.Step} with that SHA-256: upload it first.");
-        if (run.LastCheckpointStep is null || checkpoint.Step > run.LastCheckpointStep)
+            return await RefuseAsync(run, "checkpoint", $"No uploaded checkpoint of run {run!.Id} at step {checkpoint.Step} with that SHA-256: upload it first.");
+        if (run!.LastCheckpointStep is null || checkpoint.Step > run.LastCheckpointStep)
         {
             run.LastCheckpointStep = checkpoint.Step;
             await db.SaveChangesAsync();
         }
         live.Publish(Topics.Run(run.Id));
+        return DeliveryAck.Delivered;
     }
 
-    public async Task FinishAsync(long agentId, RunOutcome outcome)
+    /// <summary>
+    /// Stores a run's outcome once. Refused (nothing stored) for a run that is not the agent's or already
+    /// finished, and for an outcome with more than <see cref="RunsOptions.MaxFinalMetrics"/> final metrics. An agent
+    /// confirming the cancel of a run the portal cancelled is acknowledged, and changes nothing.
+    /// </summary>
+    public async Task<DeliveryAck> FinishAsync(long agentId, RunOutcome outcome)
     {
         await using var db = await dbFactory.CreateDbContextAsync();
-        var run = await OwnRunAsync(db, agentId, outcome.RunId);
+        var run = await db.Runs.FindAsync(outcome.RunId);
+        if (run is null) return DeliveryAck.Refused($"Run {outcome.RunId} does not exist.");
+        if (run.AgentId != agentId) return DeliveryAck.Refused($"Run {outcome.RunId} is not assigned to this agent.");
+        if (run.Status == RunStatus.Cancelled && outcome.Status == RunOutcomeStatus.Cancelled) return DeliveryAck.Delivered;
+        if (FrozenReason(run, "outcomes") is { } frozen) return await RefuseAsync(run, "outcome", frozen);
+        var finals = outcome.FinalMetrics ?? new Dictionary<string, double>();
+        var max = options.Value.MaxFinalMetrics;
+        if (finals.Count > max)
+            return await RefuseAsync(run, "outcome", $"The outcome carries {finals.Count} final metrics; at most {max} are accepted.");
+
         await db.Entry(run).Collection(r => r.FinalMetrics).LoadAsync();
         var now = clock.GetUtcNow();
-        if (run.Status is RunStatus.Running or RunStatus.Lost)
+        run.Status = outcome.Status switch
         {
-            run.Status = outcome.Status switch
-            {
-                RunOutcomeStatus.Succeeded => RunStatus.Succeeded,
-                RunOutcomeStatus.Cancelled => RunStatus.Cancelled,
-                _ => RunStatus.Failed,
-            };
-            run.EndedAt = now;
-        }
-        else if (run.Status is RunStatus.Succeeded or RunStatus.Failed)
-        {
-            return; // delivered twice: the first report stands
-        }
-        run.FailureReason = outcome.Error is { Length: > 0 } e ? (e.Length <= 4000 ? e : e[..4000]) : run.FailureReason;
+            RunOutcomeStatus.Succeeded => RunStatus.Succeeded,
+            RunOutcomeStatus.Cancelled => RunStatus.Cancelled,
+            _ => RunStatus.Failed,
+        };
+        run.EndedAt = now;
+        run.FailureReason = outcome.Error is { Length: > 0 } e ? Notes.Cap(e, 4000) : run.FailureReason;
         run.LastStep = Math.Max(run.LastStep, outcome.LastStep);
-        foreach (var (name, value) in outcome.FinalMetrics ?? new Dictionary<string, double>())
+        var existing = run.FinalMetrics.ToDictionary(m => m.Name);
+        foreach (var (name, value) in finals)
         {
             if (string.IsNullOrWhiteSpace(name) || name.Length > MetricIngestion.MaxNameLength) continue;
-            var metric = run.FinalMetrics.FirstOrDefault(m => m.Name == name);
-            if (metric is null) run.FinalMetrics.Add(new RunFinalMetric { Name = name, Value = value });
-            else metric.Value = value;
+            if (existing.TryGetValue(name, out var metric)) metric.Value = value;
+            else run.FinalMetrics.Add(existing[name] = new RunFinalMetric { Name = name, Value = value });
         }
         run.Version++;
-        db.RunLogLines.Add(new RunLogLine { RunId = run.Id, At = now, Text = $"[portal] Run finished: {run.Status}{(outcome.Error is null ? "" : $" ({outcome.Error})")}." });
-        await db.SaveChangesAsync();
+        var error = outcome.Error is null ? "" : $" ({Notes.Cap(outcome.Error, 1000)})";
+        db.RunLogLines.Add(new RunLogLine { RunId = run.Id, At = now, Text = $"[portal] Run finished: {run.Status}{error}." });
+        try { await db.SaveChangesAsync(); }
+        catch (DbUpdateConcurrencyException)
+        {
+            return DeliveryAck.Retry("The run changed at the same moment; send the outcome again.");
+        }
         logger.LogInformation("Run {Run} finished {Status}", run.Id, run.Status);
         live.Publish(Topics.Run(run.Id), Topics.Project(run.ProjectId), Topics.Agents);
+        return DeliveryAck.Delivered;
     }
+
+    /// <summary>
+    /// Why a run takes no more reports from its agent, or null while it does: only a Running run, or a Lost one
+    /// whose agent comes back, takes points, logs, checkpoints and an outcome.
+    /// </summary>
+    public static string? FrozenReason(Run run, string what) => run.Status is RunStatus.Running or RunStatus.Lost
+        ? null
+        : $"Run {run.Id} is {run.Status}; a finished run takes no more {what}.";
 
     /// <summary>Tells connected agents that a job is waiting.</summary>
     public Task AnnounceJobAsync() => hub.Clients.All.JobAvailable();
@@ -140,11 +185,21 @@ public sealed class RunDispatch(
     /// <summary>Asks the agent that runs a run to stop it.</summary>
     public Task CancelOnAgentAsync(long agentId, long runId) => hub.Clients.Group(AgentHub.Group(agentId)).CancelRun(runId);
 
-    private static async Task<Run> OwnRunAsync(PortalDbContext db, long agentId, long runId)
+    /// <summary>The agent's run, or a refusal: someone else's or an unknown run (not recorded on it) or a frozen one.</summary>
+    private static async Task<(Run? Run, string? Refusal)> ReportingRunAsync(PortalDbContext db, long agentId, long runId, string what)
     {
-        var run = await db.Runs.FindAsync(runId) ?? throw PortalError.NotFound($"Run {runId} does not exist.");
-        if (run.AgentId != agentId) throw PortalError.Forbidden($"Run {runId} is not assigned to this agent.");
-        return run;
+        var run = await db.Runs.FindAsync(runId);
+        if (run is null) return (null, $"Run {runId} does not exist.");
+        if (run.AgentId != agentId) return (null, $"Run {runId} is not assigned to this agent.");
+        return (run, FrozenReason(run, what));
+    }
+
+    /// <summary>A permanent refusal; one of the agent's own run is also listed on the run's page.</summary>
+    private async Task<DeliveryAck> RefuseAsync(Run? run, string what, string reason)
+    {
+        if (run is not null) await refusals.RecordAsync(run.Id, what, reason);
+        logger.LogWarning("Refused {What} of run {Run}: {Reason}", what, run?.Id, reason);
+        return DeliveryAck.Refused(reason);
     }
 }
 

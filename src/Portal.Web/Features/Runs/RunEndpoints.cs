@@ -21,7 +21,8 @@ public static class RunEndpoints
                 return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: $"The artifact is larger than the limit of {store.MaxBytes} bytes.");
             try
             {
-                var artifact = await store.SaveAsync(AgentAuth.TokenId(http.User), runId, kind, fileName, sha256, step, http.Request.Body, http.RequestAborted);
+                var artifact = await store.SaveAsync(AgentAuth.TokenId(http.User), runId, kind, fileName, sha256, step,
+                    http.Request.ContentLength, http.Request.Body, http.RequestAborted);
                 return Results.Ok(new { artifact.Id, artifact.Sha256, artifact.SizeBytes });
             }
             catch (ArtifactTooLargeException e)

@@ -15,7 +15,7 @@ public sealed record RunRow(long Id, string Recipe, RunStatus Status, string Sta
     DateTimeOffset? EndedAt, long LastStep, string? Commit, IReadOnlyList<RunFinalMetric> FinalMetrics);
 
 public sealed record RunDetails(Run Run, string ProjectName, string StartedBy, string? AgentName, AgentHardware? Hardware,
-    IReadOnlyList<RunLogLine> LogTail, IReadOnlyList<RunArtifact> Artifacts, long PointCount)
+    IReadOnlyList<RunLogLine> LogTail, IReadOnlyList<RunArtifact> Artifacts, long PointCount, IReadOnlyList<RunRefusal> Refusals)
 {
     public bool CanCancel => Run.Status is RunStatus.Queued or RunStatus.Running or RunStatus.Lost;
     public bool CanResume => Run.Status is RunStatus.Lost or RunStatus.Failed && Run.LastCheckpointStep is not null;
@@ -96,7 +96,8 @@ public sealed partial class RunService(IDbContextFactory<PortalDbContext> dbFact
         var artifacts = await db.RunArtifacts.Where(a => a.RunId == runId).OrderBy(a => a.Id).AsNoTracking().ToListAsync();
         var points = await db.MetricPoints.LongCountAsync(p => p.RunId == runId);
         var hardware = run.HardwareJson is null ? null : JsonSerializer.Deserialize<AgentHardware>(run.HardwareJson);
-        return new RunDetails(run, project, startedBy, agent, hardware, tail, artifacts, points);
+        var refusals = await db.RunRefusals.Where(r => r.RunId == runId).OrderByDescending(r => r.LastAt).ThenByDescending(r => r.Id).AsNoTracking().ToListAsync();
+        return new RunDetails(run, project, startedBy, agent, hardware, tail, artifacts, points, refusals);
     }
 
     public async Task CancelAsync(Actor actor, long runId)

@@ -12,6 +12,7 @@ public static class RunsFeature
         services.AddHostedService<LostRunMonitor>();
         services.AddSingleton<MetricIngestion>();
         services.AddSingleton<RunDispatch>();
+        services.AddSingleton<RunRefusals>();
         services.AddSingleton<ArtifactStore>();
         services.AddScoped<RunService>();
         services.AddSingleton<IDemoContributor, DemoShapesProject>();

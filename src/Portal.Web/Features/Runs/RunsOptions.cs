@@ -17,5 +17,17 @@ public sealed class RunsOptions
     /// <summary>Steps above this are refused as absurd (a bug in the sender, not a long run).</summary>
     public long MaxStep { get; set; } = 1_000_000_000_000;
 
+    /// <summary>Distinct metric names one run may have; points of further names are refused.</summary>
+    public int MaxMetricNamesPerRun { get; set; } = 100;
+
+    /// <summary>Final metrics one outcome may carry; an outcome with more is refused whole.</summary>
+    public int MaxFinalMetrics { get; set; } = 200;
+
+    /// <summary>Log text (UTF-8 bytes) one run may store; lines beyond it are refused.</summary>
+    public long MaxLogBytesPerRun { get; set; } = 10L * 1024 * 1024;
+
+    /// <summary>All artifacts of one run together (checkpoints and config).</summary>
+    public long MaxArtifactBytesPerRun { get; set; } = 2L << 30;
+
     public TimeSpan LostAfter => TimeSpan.FromSeconds(LostAfterSeconds);
 }
