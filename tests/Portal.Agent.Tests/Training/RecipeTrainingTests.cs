@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace Portal.Agent.Tests.Training;
 
-/// <summary>Timed training runs alone, so the CPU time it measures is its own.</summary>
+/// <summary>Training runs alone: two at once on two cores would only slow each other.</summary>
 [CollectionDefinition(nameof(RecipeTrainingTests), DisableParallelization = true)]
 public sealed class TimedTrainingCollection;
 
@@ -55,7 +55,7 @@ public sealed class RecipeTrainingTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void The_detector_AP_rises_visibly_within_two_minutes_of_two_cores()
+    public void The_detector_AP_rises_visibly_over_400_steps_of_the_default_config()
     {
         // The default detector config, cut to a budget that a test run can afford.
         const string config = """{"steps": 400, "evalEvery": 100, "checkpointEvery": 400}""";
@@ -69,8 +69,7 @@ public sealed class RecipeTrainingTests(ITestOutputHelper output) : IDisposable
         var ap = sink.Series("eval/AP");
         var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         output.WriteLine($"{clock.Elapsed.TotalSeconds:F0} s wall, {cpu.TotalSeconds:F0} s cpu; AP by eval: {string.Join(", ", ap.Select(v => v.ToString("F3")))}; AP50 {result.FinalMetrics["AP50"]:F3}");
-        // CPU time, not wall time: the budget is two minutes of two cores, and a shared machine stretches wall time.
-        Assert.True(cpu < TimeSpan.FromMinutes(4), $"took {cpu} of CPU time");
+        // Time is reported, not asserted: speed is the benchmarks' business (Portal.Benchmarks cpu-convolutions, training).
         Assert.True(result.FinalMetrics["AP50"] > 0.5, $"final AP50 {result.FinalMetrics["AP50"]}");
         Assert.True(ap[^1] > ap[0] + 0.05, "AP did not rise");
     }
