@@ -24,6 +24,7 @@ public sealed class AgentHost : IAsyncDisposable
     private readonly DurableOutbox outbox;
     private readonly Device device;
     private readonly AgentHardware hardware;
+    private readonly Task<NumericCheckReport> numericCheck;
     private readonly CancellationTokenSource stopping = new();
     private readonly CancellationTokenSource killed = new();
     private readonly AsyncSignal outboxSignal = new();
@@ -44,6 +45,7 @@ public sealed class AgentHost : IAsyncDisposable
         if (options.TorchThreads > 0) set_num_threads(options.TorchThreads);
         device = TorchRuntime.ResolveDevice(options.Device);
         hardware = HardwareProbe.Describe(device.type == TorchSharp.DeviceType.CUDA);
+        numericCheck = Task.Run(() => AgentSelfCheck.Run(device, logger, options.NumericCheckTamper));
         outbox = new DurableOutbox(Path.Combine(options.DataDirectory, "outbox"));
         outbox.Appended += outboxSignal.Set;
         portal = new PortalClient(options, loggerFactory);
@@ -81,6 +83,9 @@ public sealed class AgentHost : IAsyncDisposable
     public bool IsConnected => connected.Task.IsCompletedSuccessfully && portal.IsConnected;
 
     public AgentHardware Hardware => hardware;
+
+    /// <summary>The numeric self-check, run at start; an agent whose check failed takes no job.</summary>
+    public Task<NumericCheckReport> NumericCheck => numericCheck;
 
     /// <summary>Metric points written to the outbox and not yet acknowledged by the portal.</summary>
     public long PendingPoints => outbox.PendingPoints;
@@ -140,7 +145,7 @@ public sealed class AgentHost : IAsyncDisposable
             {
                 closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 await portal.Hub.StartAsync(killed.Token);
-                var hello = new AgentHello(options.Name, hardware, options.MaxConcurrentJobs, RunningRunIds.ToList(), typeof(AgentHost).Assembly.GetName().Version?.ToString() ?? "0");
+                var hello = new AgentHello(options.Name, hardware, options.MaxConcurrentJobs, RunningRunIds.ToList(), typeof(AgentHost).Assembly.GetName().Version?.ToString() ?? "0", await numericCheck.WaitAsync(killed.Token));
                 var welcome = await portal.Hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.Register), hello, killed.Token);
                 AgentId = welcome.AgentId;
                 heartbeatSeconds = Math.Max(1, welcome.HeartbeatSeconds);
@@ -272,6 +277,9 @@ public sealed class AgentHost : IAsyncDisposable
                     uploaded = await portal.UploadAsync(checkpoint.RunId, "checkpoint", file, Path.GetFileName(checkpoint.Path), checkpoint.Step, token);
                 await portal.Hub.InvokeAsync(nameof(IAgentHub.CheckpointSaved), new CheckpointInfo(checkpoint.RunId, checkpoint.Step, uploaded.Sha256, uploaded.Size), token);
                 break;
+            case EnvironmentItem environment:
+                await portal.Hub.InvokeAsync(nameof(IAgentHub.ReportEnvironment), new RunEnvironmentReport(environment.RunId, environment.Environment), token);
+                break;
             case FinishedItem finished:
                 await portal.Hub.InvokeAsync(nameof(IAgentHub.RunFinished), finished.Outcome, token);
                 break;
@@ -286,7 +294,7 @@ public sealed class AgentHost : IAsyncDisposable
         {
             try
             {
-                if (!IsConnected || jobs.Count >= options.MaxConcurrentJobs)
+                if (!IsConnected || jobs.Count >= options.MaxConcurrentJobs || numericCheck.Result.Status == NumericCheckStatus.Failed)
                 {
                     await jobSignal.WaitAsync(TimeSpan.FromSeconds(1), token);
                     continue;
@@ -314,7 +322,7 @@ public sealed class AgentHost : IAsyncDisposable
 
     private void StartJob(JobAssignment job)
     {
-        var runner = new JobRunner(job, options, device, outbox, portal, logger);
+        var runner = new JobRunner(job, options, device, outbox, portal, logger, numericCheck.Result);
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
         var running = new RunningJob(cancel);
         jobs[job.RunId] = running;
