@@ -50,6 +50,8 @@ public sealed class AgentHub(AgentSessions sessions, RunDispatch dispatch, Metri
 
     public Task RunFinished(RunOutcome outcome) => Guard(() => dispatch.FinishAsync(AgentId, outcome));
 
+    public Task ReportEnvironment(RunEnvironmentReport report) => Guard(() => dispatch.RecordEnvironmentAsync(AgentId, report));
+
     private long AgentId => Context.Items.TryGetValue(AgentIdKey, out var id) && id is long agentId
         ? agentId
         : throw new HubException("Call Register first: this connection has not registered an agent.");

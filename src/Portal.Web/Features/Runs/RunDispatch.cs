@@ -27,6 +27,8 @@ public sealed class RunDispatch(
             var agent = await db.Agents.FindAsync(agentId) ?? throw PortalError.NotFound("This agent is not registered.");
             var running = await db.Runs.CountAsync(r => r.AgentId == agentId && r.Status == RunStatus.Running);
             if (running >= agent.MaxConcurrentJobs) return null;
+            // An agent whose numeric self-check failed computes wrong numbers: it gets no job, whatever it asks.
+            if (agent.NumericCheckStatus == NumericCheckStatus.Failed) return null;
             var run = await db.Runs.Where(r => r.Status == RunStatus.Queued).OrderBy(r => r.QueuedAt).ThenBy(r => r.Id).FirstOrDefaultAsync();
             if (run is null) return null;
 
@@ -80,6 +82,32 @@ public sealed class RunDispatch(
         db.RunLogLines.Add(new RunLogLine { RunId = runId, At = clock.GetUtcNow(), Text = "[portal] " + text });
         await db.SaveChangesAsync();
         live.Publish(Topics.Run(runId));
+    }
+
+    /// <summary>
+    /// Stores the environment a run trains in. A resumed run reports again; when its new environment differs (another
+    /// agent, other threads), the new one is kept and the run's log says which fields changed.
+    /// </summary>
+    public async Task RecordEnvironmentAsync(long agentId, RunEnvironmentReport report)
+    {
+        RunEnvironments.Validate(report?.Environment);
+        await using var db = await dbFactory.CreateDbContextAsync();
+        var run = await OwnRunAsync(db, agentId, report!.RunId);
+        var previous = RunEnvironments.Parse(run.EnvironmentJson);
+        var json = RunEnvironments.Serialize(report.Environment);
+        if (json == run.EnvironmentJson) return;
+        run.EnvironmentJson = json;
+        if (previous is not null)
+        {
+            var changed = RunEnvironments.Compare([(0, previous), (run.Id, report.Environment)]).Differences;
+            db.RunLogLines.Add(new RunLogLine
+            {
+                RunId = run.Id, At = clock.GetUtcNow(),
+                Text = "[portal] The run goes on in another environment: " + string.Join("; ", changed.Select(d => $"{d.Field} {d.Values[0]} -> {d.Values[1]}")) + ".",
+            });
+        }
+        await db.SaveChangesAsync();
+        live.Publish(Topics.Run(run.Id));
     }
 
     public async Task CheckpointSavedAsync(long agentId, CheckpointInfo checkpoint)
