@@ -41,7 +41,8 @@ public sealed class TestAgent : IAsyncDisposable
         .AddMessagePackProtocol()
         .Build();
 
-    public static async Task<TestAgent> ConnectAsync(Uri server, string token, string name, IReadOnlyList<long>? running = null, bool heartbeat = true)
+    public static async Task<TestAgent> ConnectAsync(Uri server, string token, string name, IReadOnlyList<long>? running = null, bool heartbeat = true,
+        NumericCheckReport? numericCheck = null)
     {
         var hub = Connection(server, token);
         var http = new HttpClient { BaseAddress = server };
@@ -50,7 +51,7 @@ public sealed class TestAgent : IAsyncDisposable
         await hub.StartAsync();
         agent.Running.AddRange(running ?? []);
         agent.Welcome = await hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.Register), new AgentHello(name,
-            new AgentHardware(2, 8L << 30, null, null, false, "2.10.0", "Linux test"), 1, agent.Running.ToList(), "test"));
+            new AgentHardware(2, 8L << 30, null, null, false, "2.10.0", "Linux test"), 1, agent.Running.ToList(), "test", numericCheck));
         if (heartbeat) agent._heartbeats = agent.HeartbeatLoopAsync();
         return agent;
     }
