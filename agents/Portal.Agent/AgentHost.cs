@@ -23,6 +23,7 @@ public sealed class AgentHost : IAsyncDisposable
     private readonly DurableOutbox outbox;
     private readonly Device device;
     private readonly AgentHardware hardware;
+    private readonly Task<NumericCheckReport> numericCheck;
     private readonly CancellationTokenSource stopping = new();
     private readonly CancellationTokenSource killed = new();
     private readonly OutboxDelivery delivery;
@@ -45,6 +46,7 @@ public sealed class AgentHost : IAsyncDisposable
         CpuKernels.UseAtenConvolutions();
         device = TorchRuntime.ResolveDevice(options.Device);
         hardware = HardwareProbe.Describe(device.type == TorchSharp.DeviceType.CUDA);
+        numericCheck = Task.Run(() => AgentSelfCheck.Run(device, logger, options.NumericCheckTamper));
         outbox = new DurableOutbox(Path.Combine(options.DataDirectory, "outbox"));
         portal = new PortalClient(options, loggerFactory);
         delivery = new OutboxDelivery(outbox, portal, options, () => IsConnected, logger);
@@ -83,6 +85,9 @@ public sealed class AgentHost : IAsyncDisposable
     public bool IsConnected => connected.Task.IsCompletedSuccessfully && portal.IsConnected;
 
     public AgentHardware Hardware => hardware;
+
+    /// <summary>The numeric self-check, run at start; an agent whose check failed takes no job.</summary>
+    public Task<NumericCheckReport> NumericCheck => numericCheck;
 
     /// <summary>Metric points written to the outbox and not yet acknowledged by the portal.</summary>
     public long PendingPoints => outbox.PendingPoints;
@@ -142,7 +147,8 @@ public sealed class AgentHost : IAsyncDisposable
             {
                 closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 await portal.Hub.StartAsync(killed.Token);
-                var hello = new AgentHello(options.Name, hardware, options.MaxConcurrentJobs, RunningRunIds.ToList(), typeof(AgentHost).Assembly.GetName().Version?.ToString() ?? "0", instanceId);
+                var hello = new AgentHello(options.Name, hardware, options.MaxConcurrentJobs, RunningRunIds.ToList(), typeof(AgentHost).Assembly.GetName().Version?.ToString() ?? "0",
+                    InstanceId: instanceId, NumericCheck: await numericCheck.WaitAsync(killed.Token));
                 var welcome = await portal.Hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.Register), hello, killed.Token);
                 AgentId = welcome.AgentId;
                 heartbeatSeconds = Math.Max(1, welcome.HeartbeatSeconds);
@@ -196,7 +202,7 @@ public sealed class AgentHost : IAsyncDisposable
         {
             try
             {
-                if (!IsConnected || jobs.Count >= options.MaxConcurrentJobs)
+                if (!IsConnected || jobs.Count >= options.MaxConcurrentJobs || numericCheck.Result.Status == NumericCheckStatus.Failed)
                 {
                     await jobSignal.WaitAsync(TimeSpan.FromSeconds(1), token);
                     continue;
@@ -224,7 +230,7 @@ public sealed class AgentHost : IAsyncDisposable
 
     private void StartJob(JobAssignment job)
     {
-        var runner = new JobRunner(job, options, device, outbox, portal, logger);
+        var runner = new JobRunner(job, options, device, outbox, portal, logger, numericCheck.Result);
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
         var running = new RunningJob(cancel);
         jobs[job.RunId] = running;

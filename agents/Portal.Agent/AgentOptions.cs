@@ -47,6 +47,12 @@ public sealed class AgentOptions
     /// <summary>Delivery attempts of one item the portal keeps refusing (not a lost connection) before it is dropped.</summary>
     public int MaxRefusedAttempts { get; set; } = 5;
 
+    /// <summary>
+    /// A seam for tests: changes the numeric self-check's float32 results (threads, result name, result) so that a
+    /// test can make the check fail on purpose. Not bound from configuration.
+    /// </summary>
+    internal Func<int, string, TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>? NumericCheckTamper { get; set; }
+
     public IEnumerable<string> Check()
     {
         if (!Uri.TryCreate(PortalUrl, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))

@@ -12,7 +12,7 @@ namespace Portal.Agent;
 /// thread, and puts every report and the outcome in the outbox. Never throws: whatever goes wrong ends as a
 /// Failed outcome with a reason, and the agent goes on.
 /// </summary>
-internal sealed class JobRunner(JobAssignment job, AgentOptions options, Device device, DurableOutbox outbox, PortalClient portal, ILogger logger)
+internal sealed class JobRunner(JobAssignment job, AgentOptions options, Device device, DurableOutbox outbox, PortalClient portal, ILogger logger, NumericCheckReport? numericCheck = null)
 {
     public async Task RunAsync(CancellationToken cancellationToken, Func<bool> cancelledByPortal)
     {
@@ -27,6 +27,7 @@ internal sealed class JobRunner(JobAssignment job, AgentOptions options, Device 
                 Finish(RunOutcomeStatus.Failed, new Dictionary<string, double>(), "The config was refused: " + string.Join(" ", errors), lastStep);
                 return;
             }
+            outbox.Append(new EnvironmentItem(job.RunId, EnvironmentProbe.Describe(device, numericCheck)));
             var workDirectory = Path.Combine(options.DataDirectory, "runs", job.RunId.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Directory.CreateDirectory(workDirectory);
             string? resumeFrom = null;

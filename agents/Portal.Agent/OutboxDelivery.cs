@@ -103,6 +103,7 @@ internal sealed class OutboxDelivery(DurableOutbox outbox, PortalClient portal, 
         MetricsItem or LogItem => DeliverReportsAsync(batch, token),
         ConfigItem config => UploadConfigAsync(config, token),
         CheckpointItem checkpoint => UploadCheckpointAsync(checkpoint, token),
+        EnvironmentItem environment => ReportEnvironmentAsync(environment, token),
         FinishedItem finished => ReportOutcomeAsync(finished, token),
         _ => Task.CompletedTask,
     };
@@ -181,6 +182,10 @@ internal sealed class OutboxDelivery(DurableOutbox outbox, PortalClient portal, 
         var info = new CheckpointInfo(checkpoint.RunId, checkpoint.Step, uploaded.Sha256, uploaded.Size);
         Check(await portal.Hub.InvokeAsync<DeliveryAck>(nameof(IAgentHub.CheckpointSaved), info, token), $"the checkpoint at step {checkpoint.Step}", checkpoint.RunId);
     }
+
+    private async Task ReportEnvironmentAsync(EnvironmentItem environment, CancellationToken token) =>
+        Check(await portal.Hub.InvokeAsync<DeliveryAck>(nameof(IAgentHub.ReportEnvironment), new RunEnvironmentReport(environment.RunId, environment.Environment), token),
+            "the environment", environment.RunId);
 
     private async Task ReportOutcomeAsync(FinishedItem finished, CancellationToken token) =>
         Check(await portal.Hub.InvokeAsync<DeliveryAck>(nameof(IAgentHub.RunFinished), finished.Outcome, token), "the outcome", finished.RunId);

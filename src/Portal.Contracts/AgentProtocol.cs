@@ -42,6 +42,9 @@ public interface IAgentHub
     Task<DeliveryAck> CheckpointSaved(CheckpointInfo checkpoint);
 
     Task<DeliveryAck> RunFinished(RunOutcome outcome);
+
+    /// <summary>The environment a run trains in, sent when the agent starts (or resumes) it.</summary>
+    Task<DeliveryAck> ReportEnvironment(RunEnvironmentReport report);
 }
 
 /// <summary>Methods an agent offers (portal to agent).</summary>
@@ -64,7 +67,27 @@ public sealed record AgentHello(
     /// Random per agent process. A process that reconnects takes over its own earlier connection; another live
     /// process with the same name is refused.
     /// </summary>
-    string? InstanceId = null);
+    string? InstanceId = null,
+    /// <summary>The numeric self-check the agent ran before taking jobs; null from agents that predate it.</summary>
+    NumericCheckReport? NumericCheck = null);
+
+public enum NumericCheckStatus { Passed, PassedWithFallback, Failed }
+
+/// <summary>
+/// The agent's numeric self-check: its layers computed in float32 against float64 on the same machine. An agent whose
+/// check failed takes no job; one that passed only with a fallback (e.g. one libtorch thread) trains with that.
+/// </summary>
+public sealed record NumericCheckReport(
+    NumericCheckStatus Status,
+    /// <summary>What the agent trains with after the check, e.g. "cpu, 2 threads" or "cpu, 1 thread (fallback)".</summary>
+    string Configuration,
+    /// <summary>The first operation that failed (as configured, even when the fallback passed), if any.</summary>
+    string? FailedOperation,
+    double? MaxAbsError,
+    double? MaxRelError,
+    /// <summary>One sentence for people: what passed, what failed and by how much.</summary>
+    string Summary,
+    double Seconds);
 
 public sealed record AgentHardware(
     int CpuCores,
@@ -114,6 +137,40 @@ public sealed record RejectedPoint(string Name, long Step, string Reason);
 public sealed record RunLogLines(long RunId, IReadOnlyList<string> Lines);
 
 public sealed record CheckpointInfo(long RunId, long Step, string Sha256, long SizeBytes);
+
+/// <summary>
+/// Where a run trained: what decides which numerical kernels ran (CPU and its ISA flags, libtorch and its threads,
+/// oneDNN's ISA, GPU, driver, CUDA) and which code ran them (agent version and commit).
+/// </summary>
+public sealed record RunEnvironment(
+    string CpuModel,
+    /// <summary>The CPU's instruction-set flags that select kernels (avx, avx2, fma, avx512*, amx*, ...), space-separated.</summary>
+    string CpuFlags,
+    int CpuCores,
+    string TorchVersion,
+    /// <summary>"CPU" or "CUDA x.y": what the loaded libtorch was built for.</summary>
+    string TorchBuild,
+    /// <summary>The ISA level ATen's CPU kernels dispatch to (e.g. AVX512), or "unknown".</summary>
+    string AtenCpuCapability,
+    /// <summary>ONEDNN_MAX_CPU_ISA (or DNNL_MAX_CPU_ISA) when set, else the default: the highest the CPU supports.</summary>
+    string OneDnnIsa,
+    string OneDnnVersion,
+    int IntraOpThreads,
+    int InterOpThreads,
+    string Device,
+    string? GpuName,
+    string? GpuDriver,
+    string? CudaVersion,
+    string Os,
+    string DotNetVersion,
+    string TorchSharpVersion,
+    string AgentVersion,
+    /// <summary>The git commit the agent was built from, or "unknown".</summary>
+    string AgentCommit,
+    /// <summary>The agent's numeric self-check, one line (status and configuration).</summary>
+    string NumericCheck);
+
+public sealed record RunEnvironmentReport(long RunId, RunEnvironment Environment);
 
 public enum RunOutcomeStatus { Succeeded, Failed, Cancelled }
 

@@ -13,6 +13,7 @@ namespace Portal.Agent.Outbox;
 [JsonDerivedType(typeof(ConfigItem), "config")]
 [JsonDerivedType(typeof(CheckpointItem), "checkpoint")]
 [JsonDerivedType(typeof(FinishedItem), "finished")]
+[JsonDerivedType(typeof(EnvironmentItem), "environment")]
 public abstract record OutboxItem(long RunId);
 
 public sealed record MetricsItem(long RunId, IReadOnlyList<MetricPointDto> Points) : OutboxItem(RunId);
@@ -24,6 +25,9 @@ public sealed record ConfigItem(long RunId, string ConfigJson) : OutboxItem(RunI
 
 /// <summary>Upload of a checkpoint file, then <see cref="IAgentHub.CheckpointSaved"/>.</summary>
 public sealed record CheckpointItem(long RunId, long Step, string Path) : OutboxItem(RunId);
+
+/// <summary>The environment the run trains in, sent when the agent starts or resumes it.</summary>
+public sealed record EnvironmentItem(long RunId, RunEnvironment Environment) : OutboxItem(RunId);
 
 public sealed record FinishedItem(long RunId, RunOutcome Outcome) : OutboxItem(RunId);
 

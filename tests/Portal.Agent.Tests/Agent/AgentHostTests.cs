@@ -53,6 +53,12 @@ public sealed class AgentHostTests : IAsyncLifetime
         Assert.True(portal.Data.Artifacts.ContainsKey((7, "config")));
         Assert.Equal("test-agent", portal.Data.Hellos.First().Name);
         Assert.False(portal.Data.Hellos.First().Hardware.CudaAvailable);
+        Assert.Equal(NumericCheckStatus.Passed, portal.Data.Hellos.First().NumericCheck?.Status);
+        var environment = portal.Data.Environments[7];
+        Assert.Equal("cpu", environment.Device);
+        Assert.Equal(TorchSharp.torch.__version__, environment.TorchVersion);
+        Assert.Equal(TorchSharp.torch.get_num_threads(), environment.IntraOpThreads);
+        Assert.StartsWith("Passed (cpu, ", environment.NumericCheck);
     }
 
     [Fact]

@@ -36,6 +36,9 @@ internal sealed class TestPortal : IAsyncDisposable
         public ConcurrentDictionary<(long Run, string Kind), byte[]> Artifacts { get; } = new();
         public ConcurrentQueue<string> Logs { get; } = new();
         public ConcurrentQueue<AgentHello> Hellos { get; } = new();
+        public ConcurrentDictionary<long, RunEnvironment> Environments { get; } = new();
+        public int TakeJobCalls;
+        public int Heartbeats;
         public ConcurrentDictionary<string, IAgentClient> Clients { get; } = new();
         /// <summary>Hub calls received, by method name.</summary>
         public ConcurrentDictionary<string, int> Calls { get; } = new();
@@ -96,9 +99,23 @@ internal sealed class TestPortal : IAsyncDisposable
             return Task.FromResult(new AgentWelcome(42, 1, []));
         }
 
-        public Task Heartbeat(AgentHeartbeat heartbeat) => Task.CompletedTask;
+        public Task Heartbeat(AgentHeartbeat heartbeat)
+        {
+            Interlocked.Increment(ref data.Heartbeats);
+            return Task.CompletedTask;
+        }
 
-        public Task<JobAssignment?> TakeJob() => Task.FromResult(data.Queue.TryDequeue(out var job) ? job : null);
+        public Task<JobAssignment?> TakeJob()
+        {
+            Interlocked.Increment(ref data.TakeJobCalls);
+            return Task.FromResult(data.Queue.TryDequeue(out var job) ? job : null);
+        }
+
+        public Task<DeliveryAck> ReportEnvironment(RunEnvironmentReport report)
+        {
+            data.Environments[report.RunId] = report.Environment;
+            return Task.FromResult(DeliveryAck.Delivered);
+        }
 
         public Task<MetricBatchAck> SendMetrics(MetricBatch batch)
         {

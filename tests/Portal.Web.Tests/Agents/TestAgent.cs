@@ -43,7 +43,7 @@ public sealed class TestAgent : IAsyncDisposable
 
     /// <summary>Connects and registers; <paramref name="instanceId"/> stands for the agent process (a new one per connection when null).</summary>
     public static async Task<TestAgent> ConnectAsync(Uri server, string token, string name, IReadOnlyList<long>? running = null, bool heartbeat = true,
-        string? instanceId = null)
+        string? instanceId = null, NumericCheckReport? numericCheck = null)
     {
         var hub = Connection(server, token);
         var http = new HttpClient { BaseAddress = server };
@@ -53,7 +53,7 @@ public sealed class TestAgent : IAsyncDisposable
         agent.Running.AddRange(running ?? []);
         agent.Welcome = await hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.Register), new AgentHello(name,
             new AgentHardware(2, 8L << 30, null, null, false, "2.10.0", "Linux test"), 1, agent.Running.ToList(), "test",
-            instanceId ?? Guid.NewGuid().ToString("N")));
+            instanceId ?? Guid.NewGuid().ToString("N"), numericCheck));
         if (heartbeat) agent._heartbeats = agent.HeartbeatLoopAsync();
         return agent;
     }

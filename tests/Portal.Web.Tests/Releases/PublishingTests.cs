@@ -62,6 +62,35 @@ public sealed class PublishingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_bundle_holds_each_runs_environment_and_the_release_shows_which_fields_differ()
+    {
+        var id = await _bed.CreateReleaseAsync();
+        var first = await _bed.CompleteEvidenceAsync(id);
+        var environment = Portal.Web.Tests.Agents.NumericCheckAndEnvironmentTests.Environment();
+        await using (var db = await _bed.Db.CreateDbContextAsync())
+        {
+            var runs = db.Runs.Where(r => r.Id >= first).OrderBy(r => r.Id).ToList();
+            runs[0].EnvironmentJson = Portal.Web.Features.Runs.RunEnvironments.Serialize(environment);
+            runs[1].EnvironmentJson = Portal.Web.Features.Runs.RunEnvironments.Serialize(environment with { IntraOpThreads = 1 });
+            await db.SaveChangesAsync();
+        }
+        await _bed.SignOff.ApproveAsync(_bed.Lead1, id);
+        await _bed.SignOff.ApproveAsync(_bed.Lead2, id);
+
+        await _bed.Publisher.PublishAsync(_bed.Lead2, id);
+
+        var view = await _bed.Releases.GetAsync(id);
+        Assert.Equal(["Intra-op threads"], view.Environments!.Differences.Select(d => d.Field));
+        Assert.Equal([first + 2], view.Environments.WithoutRecord);
+        using var zip = ZipFile.OpenRead((await _bed.Publisher.GetBundleAsync(id)).Path);
+        Assert.Equal([$"runs/{first}/environment.json", $"runs/{first + 1}/environment.json"],
+            zip.Entries.Select(e => e.FullName).Where(n => n.StartsWith("runs/", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        using var stored = JsonDocument.Parse(zip.GetEntry($"runs/{first + 1}/environment.json")!.Open());
+        Assert.Equal(1, stored.RootElement.GetProperty("IntraOpThreads").GetInt32());
+        Assert.Equal("AMD EPYC 9654 96-Core Processor", stored.RootElement.GetProperty("CpuModel").GetString());
+    }
+
+    [Fact]
     public async Task A_published_release_is_frozen()
     {
         var id = await _bed.CreateReleaseAsync();

@@ -252,6 +252,12 @@ namespace Portal.Web.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("NumericCheckStatus")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("NumericCheckSummary")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Os")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -1286,6 +1292,9 @@ namespace Portal.Web.Data.Migrations
 
                     b.Property<long?>("EndedAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("EnvironmentJson")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("FailureReason")
                         .HasColumnType("TEXT");

@@ -15,6 +15,9 @@ public sealed class Agent
     public int MaxConcurrentJobs { get; set; } = 1;
     public DateTimeOffset? LastHeartbeatAt { get; set; }
     public bool IsConnected { get; set; }
+    /// <summary>The numeric self-check the agent ran at start-up; null from agents that do not run one.</summary>
+    public Portal.Contracts.NumericCheckStatus? NumericCheckStatus { get; set; }
+    public string? NumericCheckSummary { get; set; }
 }
 
 /// <summary>A secret an admin creates for agents; only its hash is stored and it is shown once.</summary>

@@ -51,6 +51,8 @@ public sealed class AgentHub(AgentSessions sessions, RunDispatch dispatch, Metri
 
     public Task<DeliveryAck> RunFinished(RunOutcome outcome) => dispatch.FinishAsync(AgentId, outcome);
 
+    public Task<DeliveryAck> ReportEnvironment(RunEnvironmentReport report) => dispatch.RecordEnvironmentAsync(AgentId, report);
+
     private long AgentId => Context.Items.TryGetValue(AgentIdKey, out var id) && id is long agentId
         ? agentId
         : throw new HubException("Call Register first: this connection has not registered an agent.");

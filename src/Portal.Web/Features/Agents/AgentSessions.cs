@@ -73,6 +73,8 @@ public sealed class AgentSessions(
         agent.TorchVersion = Truncate(hw.TorchVersion, 100) ?? "";
         agent.Os = Truncate(hw.Os, 200) ?? "";
         agent.MaxConcurrentJobs = Math.Clamp(hello.MaxConcurrentJobs, 1, 64);
+        agent.NumericCheckStatus = hello.NumericCheck?.Status;
+        agent.NumericCheckSummary = Truncate(hello.NumericCheck?.Summary, 2000);
         agent.LastHeartbeatAt = now;
         agent.IsConnected = true;
         await db.SaveChangesAsync();

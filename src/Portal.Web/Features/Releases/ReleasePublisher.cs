@@ -71,6 +71,10 @@ public sealed class ReleasePublisher(IDbContextFactory<PortalDbContext> dbFactor
                 }),
                 checkpointRun = best.Id,
             }, Json), ct);
+            // Where each run trained: the numbers above are only comparable knowing that.
+            foreach (var run in qualifying)
+                if (RunEnvironments.Parse(run.EnvironmentJson) is { } environment)
+                    await WriteTextAsync(zip, $"runs/{run.Id}/environment.json", JsonSerializer.Serialize(environment, Json), ct);
             await zip.CreateEntryFromFileAsync(checkpointPath, "checkpoint/" + SafeName(checkpoint.FileName), CompressionLevel.NoCompression, ct);
             await WriteTextAsync(zip, "approvals.json", JsonSerializer.Serialize(
                 release.Approvals.Where(a => a.IsStanding && a.EvidenceFingerprint == fingerprint && a.Decision == ReleaseDecision.Approve)

@@ -22,7 +22,8 @@ public sealed record CandidateRun(long Id, int Seed, string StartedBy, string Da
 /// <summary>A release as its page shows it: the gates computed now, and everything they were computed from.</summary>
 public sealed record ReleaseView(
     Release Release, Project Project, double Tolerance, IReadOnlyList<GateResult> Gates, IReadOnlyList<ClaimResult> Claims,
-    string Fingerprint, IReadOnlyList<DecisionView> Decisions, IReadOnlyList<AuditView> Audit, IReadOnlyList<CandidateRun> Candidates)
+    string Fingerprint, IReadOnlyList<DecisionView> Decisions, IReadOnlyList<AuditView> Audit, IReadOnlyList<CandidateRun> Candidates,
+    EnvironmentComparison? Environments = null)
 {
     public bool EvidenceGatesPass => Gates.Where(g => g.Kind != GateKind.SignOff).All(g => g.Passed);
     public bool AllGatesPass => Gates.All(g => g.Passed);
@@ -72,7 +73,8 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
                 .Select(a => new DecisionView(a.Id, e.NameOf(a.LeadId), a.Decision, a.Reason, a.EvidenceFingerprint, a.At, a.ClearedAt)).ToList(),
             audit.Select(a => new AuditView(Name(a.UserId), a.Action, a.Detail, a.EvidenceFingerprint, a.At)).ToList(),
             candidates.Select(r => new CandidateRun(r.Id, r.Seed, Name(r.StartedById), r.Dataset, r.Split, r.Commit,
-                string.Join(", ", r.FinalMetrics.OrderBy(m => m.Name).Select(m => $"{m.Name} {ReleaseGates.F(m.Value)}")), chosen.Contains(r.Id))).ToList());
+                string.Join(", ", r.FinalMetrics.OrderBy(m => m.Name).Select(m => $"{m.Name} {ReleaseGates.F(m.Value)}")), chosen.Contains(r.Id))).ToList(),
+            RunEnvironments.Compare(e.ChosenRuns.Select(r => (r.Id, RunEnvironments.Parse(r.EnvironmentJson))).ToList()));
     }
 
     public static IReadOnlyList<GateResult> Gates(ReleaseEvidence e, string fingerprint) =>

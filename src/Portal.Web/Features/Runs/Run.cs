@@ -19,6 +19,8 @@ public sealed class Run
     public long? AgentId { get; set; }
     /// <summary>Hardware the run trained on, as the agent reported it (JSON of AgentHardware).</summary>
     public string? HardwareJson { get; set; }
+    /// <summary>The environment the run trained in (JSON of RunEnvironment), as its agent recorded it at the start.</summary>
+    public string? EnvironmentJson { get; set; }
     public DateTimeOffset QueuedAt { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? EndedAt { get; set; }

@@ -30,6 +30,8 @@ public sealed class RunDispatch(
             var agent = await db.Agents.FindAsync(agentId) ?? throw PortalError.NotFound("This agent is not registered.");
             var running = await db.Runs.CountAsync(r => r.AgentId == agentId && r.Status == RunStatus.Running);
             if (running >= agent.MaxConcurrentJobs) return null;
+            // An agent whose numeric self-check failed computes wrong numbers: it gets no job, whatever it asks.
+            if (agent.NumericCheckStatus == NumericCheckStatus.Failed) return null;
             var run = await db.Runs.Where(r => r.Status == RunStatus.Queued).OrderBy(r => r.QueuedAt).ThenBy(r => r.Id).FirstOrDefaultAsync();
             if (run is null) return null;
 
@@ -102,6 +104,36 @@ public sealed class RunDispatch(
         db.RunLogLines.Add(new RunLogLine { RunId = runId, At = clock.GetUtcNow(), Text = "[portal] " + Notes.Cap(text, MaxLogLineLength) });
         await db.SaveChangesAsync();
         live.Publish(Topics.Run(runId));
+    }
+
+    /// <summary>
+    /// Stores the environment a run trains in. A resumed run reports again; when its new environment differs (another
+    /// agent, other threads), the new one is kept and the run's log says which fields changed.
+    /// </summary>
+    public async Task<DeliveryAck> RecordEnvironmentAsync(long agentId, RunEnvironmentReport report)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        var (found, refusal) = await ReportingRunAsync(db, agentId, report.RunId, "environment reports");
+        if (refusal is not null) return await RefuseAsync(found, "environment", refusal);
+        try { RunEnvironments.Validate(report.Environment); }
+        catch (PortalError e) { return await RefuseAsync(found, "environment", e.Message); }
+        var run = found!;
+        var previous = RunEnvironments.Parse(run.EnvironmentJson);
+        var json = RunEnvironments.Serialize(report.Environment);
+        if (json == run.EnvironmentJson) return DeliveryAck.Delivered;
+        run.EnvironmentJson = json;
+        if (previous is not null)
+        {
+            var changed = RunEnvironments.Compare([(0, previous), (run.Id, report.Environment)]).Differences;
+            db.RunLogLines.Add(new RunLogLine
+            {
+                RunId = run.Id, At = clock.GetUtcNow(),
+                Text = "[portal] The run goes on in another environment: " + string.Join("; ", changed.Select(d => $"{d.Field} {d.Values[0]} -> {d.Values[1]}")) + ".",
+            });
+        }
+        await db.SaveChangesAsync();
+        live.Publish(Topics.Run(run.Id));
+        return DeliveryAck.Delivered;
     }
 
     public async Task<DeliveryAck> CheckpointSavedAsync(long agentId, CheckpointInfo checkpoint)
