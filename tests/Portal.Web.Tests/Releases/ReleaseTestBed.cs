@@ -29,6 +29,7 @@ public sealed class ReleaseTestBed : IAsyncLifetime
     public Portal.Web.Features.Reproducibility.ReproducibilityService Reproducibility { get; private set; } = default!;
     public ProjectEditing ProjectEditing { get; private set; } = default!;
     public long ProjectId { get; private set; }
+    public Data.SqlCommandCounter Sql { get; } = new();
 
     public Actor Lead1 { get; } = new("lead-1", "Lea One", new HashSet<string> { Roles.Lead });
     public Actor Lead2 { get; } = new("lead-2", "Leo Two", new HashSet<string> { Roles.Lead });
@@ -40,15 +41,17 @@ public sealed class ReleaseTestBed : IAsyncLifetime
     {
         Directory.CreateDirectory(DataDirectory);
         var options = new DbContextOptionsBuilder<PortalDbContext>()
-            .UseSqlite($"Data Source={Path.Combine(DataDirectory, "portal.db")}").Options;
+            .UseSqlite($"Data Source={Path.Combine(DataDirectory, "portal.db")}").AddInterceptors(Sql).Options;
         Db = new Factory(options);
         await using (var db = await Db.CreateDbContextAsync()) await db.Database.EnsureCreatedAsync();
 
         var live = new LiveUpdates(NullLogger<LiveUpdates>.Instance);
         var clock = TimeProvider.System;
-        Releases = new ReleaseService(Db, live, clock);
-        SignOff = new ReleaseSignOff(Db, live, new InboxNotifier(live, clock), clock);
-        Publisher = new ReleasePublisher(Db, Options.Create(new PortalOptions { DataDirectory = DataDirectory }), live, clock);
+        var reader = new ReleaseEvidenceReader();
+        var changes = new ReleaseChanges(Db, reader, live, clock);
+        Releases = new ReleaseService(Db, reader, changes, clock);
+        SignOff = new ReleaseSignOff(changes, new InboxNotifier(live, clock));
+        Publisher = new ReleasePublisher(Db, changes, Options.Create(new PortalOptions { DataDirectory = DataDirectory }));
         Reproducibility = new Portal.Web.Features.Reproducibility.ReproducibilityService(Db);
         ProjectEditing = new ProjectEditing(Db, new Portal.Web.Features.Activity.ActivityLog(clock), live, clock);
 

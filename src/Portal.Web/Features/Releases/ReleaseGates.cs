@@ -78,6 +78,9 @@ public static class ReleaseGates
         return e.ChosenRuns.Where(r => ids.Contains(r.Id)).OrderBy(r => r.StartedAt ?? r.QueuedAt).ThenBy(r => r.Id).ToList();
     }
 
+    /// <summary>Every gate: the evidence gates and the sign-off on the evidence with <paramref name="fingerprint"/>.</summary>
+    public static IReadOnlyList<GateResult> All(ReleaseEvidence e, string fingerprint) => [.. Evidence(e), SignOff(e, fingerprint)];
+
     public static IReadOnlyList<GateResult> Evidence(ReleaseEvidence e)
     {
         var claims = Claims(e);
