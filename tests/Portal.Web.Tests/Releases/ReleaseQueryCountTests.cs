@@ -10,7 +10,7 @@ public sealed class ReleaseQueryCountTests : IAsyncLifetime
     private readonly ITestOutputHelper _output;
     public ReleaseQueryCountTests(ITestOutputHelper output) => _output = output;
     public Task InitializeAsync() => _bed.InitializeAsync();
-    public Task DisposeAsync() => _bed.DisposeAsync();
+    public Task DisposeAsync() => _bed.DisposeAsync().AsTask();
 
     [Fact]
     public async Task The_release_list_sends_the_same_few_queries_for_ten_releases_as_for_one()

@@ -8,7 +8,7 @@ public sealed class SignOffTests : IAsyncLifetime
 {
     private readonly ReleaseTestBed _bed = new();
     public Task InitializeAsync() => _bed.InitializeAsync();
-    public Task DisposeAsync() => _bed.DisposeAsync();
+    public Task DisposeAsync() => _bed.DisposeAsync().AsTask();
 
     private async Task<(int Approvals, int Audit, int RowVersion)> CountsAsync(long id)
     {

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
-namespace Portal.Web.Tests.Data;
+namespace Portal.Web.Tests.Testing;
 
 /// <summary>Counts the SQL commands EF Core sends, to hold a read or a change to a fixed number of round trips.</summary>
 public sealed class SqlCommandCounter : DbCommandInterceptor
