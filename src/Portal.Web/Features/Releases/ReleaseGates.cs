@@ -243,11 +243,5 @@ public static class ReleaseGates
 
     private static bool Same(string a, string b) => string.Equals(a.Trim(), b.Trim(), StringComparison.OrdinalIgnoreCase);
 
-    private static string StateText(DesignDocumentState state) => state switch
-    {
-        DesignDocumentState.Draft => "draft, no review",
-        DesignDocumentState.InReview => "in review",
-        DesignDocumentState.ChangesRequested => "changes requested",
-        _ => "approved",
-    };
+    private static string StateText(DesignDocumentState state) => state == DesignDocumentState.Draft ? "draft, no review" : state.Label();
 }
