@@ -47,10 +47,11 @@ public sealed class ClassifierRun : RecipeRun
         var train = new SyntheticClasses(seed, "train", config.TrainImages, config.ImageSize);
         var val = new SyntheticClasses(seed, "val", config.ValImages, config.ImageSize);
         trainCount = train.Count;
-        trainImages = torch.tensor(train.Pixels, [train.Count, 3, config.ImageSize, config.ImageSize]).to(device);
-        trainLabels = torch.tensor(train.Labels).to(device);
-        valImages = torch.tensor(val.Pixels, [val.Count, 3, config.ImageSize, config.ImageSize]).to(device);
-        valLabels = torch.tensor(val.Labels).to(device);
+        // Made on the device: a CPU staging copy moved with .to() would stay behind until the GC finds it.
+        trainImages = torch.tensor(train.Pixels, [train.Count, 3, config.ImageSize, config.ImageSize], device: device);
+        trainLabels = torch.tensor(train.Labels, device: device);
+        valImages = torch.tensor(val.Pixels, [val.Count, 3, config.ImageSize, config.ImageSize], device: device);
+        valLabels = torch.tensor(val.Labels, device: device);
         torch.manual_seed(seed);
         model = new SmallResNet(SyntheticClasses.ClassCount, config.Width);
         model.to(device);

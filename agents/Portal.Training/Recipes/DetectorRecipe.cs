@@ -42,7 +42,6 @@ public sealed class DetectorRun : RecipeRun
 {
     private const int Stride = 8;
     private const float BoxWeight = 5f;
-    private readonly DetectorConfig config;
     private readonly TinyYolo model;
     private readonly SyntheticShapes train;
     private readonly SyntheticShapes val;
@@ -57,14 +56,14 @@ public sealed class DetectorRun : RecipeRun
     public DetectorRun(DetectorConfig config, string configJson, int seed, Device device)
         : base(RecipeCatalog.Detector, config, configJson, seed, device)
     {
-        this.config = config;
         var scale = config.ImageSize / 64f;
         anchors = [(13 * scale, 13 * scale), (23 * scale, 23 * scale)];
         grid = config.ImageSize / Stride;
         train = new SyntheticShapes(seed, "train", config.TrainImages, config.ImageSize);
         val = new SyntheticShapes(seed, "val", config.ValImages, config.ImageSize);
-        trainImages = Stack(train).to(device);
-        valImages = Stack(val).to(device);
+        // Made on the device: a CPU staging copy moved with .to() would stay behind until the GC finds it.
+        trainImages = Stack(train, device);
+        valImages = Stack(val, device);
         trainTargets = train.Images.Select(BuildTargets).ToArray();
         torch.manual_seed(seed);
         model = new TinyYolo(SyntheticShapes.ClassCount, anchors.Length, config.Width);
@@ -73,12 +72,12 @@ public sealed class DetectorRun : RecipeRun
 
     protected override nn.Module Model => model;
 
-    private Tensor Stack(SyntheticShapes set)
+    private static Tensor Stack(SyntheticShapes set, Device device)
     {
         var size = set.ImageSize;
         var all = new float[set.Images.Count * 3 * size * size];
         for (var i = 0; i < set.Images.Count; i++) set.Images[i].Pixels.CopyTo(all, i * 3 * size * size);
-        return torch.tensor(all, [set.Images.Count, 3, size, size]);
+        return torch.tensor(all, [set.Images.Count, 3, size, size], device: device);
     }
 
     private List<Target> BuildTargets(ShapeImage image)

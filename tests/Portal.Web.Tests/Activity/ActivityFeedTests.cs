@@ -20,7 +20,7 @@ public sealed class ActivityFeedTests : IAsyncLifetime
         await _db.Claims.SubmitForReviewAsync(_db.Members[0], id);
         await _db.Claims.CompleteAsync(_db.Lead, id);
 
-        var feed = await new ActivityFeed(_db).ListAsync(_db.ProjectId);
+        var feed = await _db.Get<ActivityFeed>().ListAsync(_db.ProjectId);
 
         Assert.Equal(
             [(_db.Lead.DisplayName, "marked “Checklist: post-processing” done"),
@@ -34,10 +34,10 @@ public sealed class ActivityFeedTests : IAsyncLifetime
     {
         var id = await _db.AddTaskAsync(status: ProjectTaskStatus.Done);
         await Assert.ThrowsAsync<PortalError>(() => _db.Claims.ClaimAsync(_db.Members[0], id));
-        Assert.Empty(await new ActivityFeed(_db).ListAsync(_db.ProjectId));
+        Assert.Empty(await _db.Get<ActivityFeed>().ListAsync(_db.ProjectId));
     }
 
     [Fact]
     public async Task The_feed_of_an_unknown_project_says_not_found() =>
-        await Assert.ThrowsAsync<PortalError>(() => new ActivityFeed(_db).ListAsync(31337));
+        await Assert.ThrowsAsync<PortalError>(() => _db.Get<ActivityFeed>().ListAsync(31337));
 }

@@ -18,7 +18,7 @@ public sealed class ActivityPageTests : BoardComponentContext
     public async Task The_feed_page_shows_a_new_entry_without_being_reloaded()
     {
         var id = await Db.AddTaskAsync("Checklist: training schedule");
-        SignInAs(Db.Members[0]);
+        ActAs(Db.Members[0]);
         var page = Render<ActivityPage>(p => p.Add(a => a.ProjectId, Db.ProjectId));
         page.WaitForElement("[data-testid=activity]");
         Assert.Empty(page.FindAll("[data-testid=activity-entry]"));

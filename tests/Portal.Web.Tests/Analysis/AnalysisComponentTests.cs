@@ -31,7 +31,7 @@ public sealed class AnalysisComponentTests : FeatureComponentTest
     {
         var projectId = await Db.AddProjectAsync();
         var member = await Db.AddUserAsync("member5", Roles.Member);
-        var specs = new SpecificationService(Db, Db.Live);
+        var specs = Db.Get<SpecificationService>();
         await specs.AddContractFieldAsync(member, projectId, ModelComponent.Neck, ContractDirection.Input, "c5", "[B, 1024, 16, 16]", "float32", "stride 32");
         await specs.AddContractFieldAsync(member, projectId, ModelComponent.Head, ContractDirection.Output, "raw", "[B, 3, S, S, 85]", "float32", "");
 
@@ -51,9 +51,9 @@ public sealed class ChecklistPanelTests : FeatureComponentTest
     public async Task A_member_answers_an_item_with_its_source_and_turns_another_into_a_board_task()
     {
         var projectId = await Db.AddProjectAsync();
-        await new ChecklistService(Db, Db.Live, Db.Inbox, Db.Clock).StartFromTemplateAsync(projectId);
+        await Db.Get<ChecklistService>().StartFromTemplateAsync(projectId);
         var member = await Db.AddUserAsync("member3", Roles.Member);
-        SignIn(member);
+        ActAs(member);
         var panel = Render<ChecklistPanel>(p => p.Add(c => c.ProjectId, projectId));
         panel.WaitForAssertion(() => Assert.Contains("0 of 16 items answered", panel.Find("[data-testid=checklist-progress]").TextContent));
 

@@ -17,9 +17,9 @@ public sealed class AnalysisServiceTests : IDisposable
 
     public AnalysisServiceTests()
     {
-        _checklists = new ChecklistService(_db, _db.Live, _db.Inbox, _db.Clock);
-        _log = new AnalysisLogService(_db, _db.Live, _db.Clock);
-        _specs = new SpecificationService(_db, _db.Live);
+        _checklists = _db.Get<ChecklistService>();
+        _log = _db.Get<AnalysisLogService>();
+        _specs = _db.Get<SpecificationService>();
     }
 
     public void Dispose() => _db.Dispose();

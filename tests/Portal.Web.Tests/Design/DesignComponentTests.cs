@@ -24,9 +24,9 @@ public sealed class DesignComponentTests : FeatureComponentTest
         var projectId = await Db.AddProjectAsync();
         var author = await Db.AddUserAsync("member1", Roles.Member);
         var mentor = await Db.AddUserAsync("mentor1", Roles.Mentor);
-        var documents = new DesignDocumentService(Db, Db.Markdown, Db.Live, Db.Inbox, Db.Clock);
+        var documents = Db.Get<DesignDocumentService>();
         var id = await documents.CreateAsync(author, projectId, "Head", ModelComponent.Head, "# Head\n\n| out | shape |\n|---|---|\n| raw | [B, 3, S, S, 85] |\n");
-        await new DesignReviewService(Db, Db.Live, Db.Inbox, Db.Clock).RequestReviewAsync(author, id, mentor.UserId);
+        await Db.Get<DesignReviewService>().RequestReviewAsync(author, id, mentor.UserId);
         return (projectId, id, author, mentor);
     }
 
@@ -34,7 +34,7 @@ public sealed class DesignComponentTests : FeatureComponentTest
     public async Task A_requested_reviewer_approves_from_the_document_page_and_the_state_turns_approved()
     {
         var (projectId, id, _, mentor) = await DocumentInReviewAsync();
-        SignIn(mentor);
+        ActAs(mentor);
         Render<MudPopoverProvider>();
         var page = Render<DesignDocumentPage>(p => p.Add(c => c.ProjectId, projectId).Add(c => c.DocumentId, id));
 
@@ -51,7 +51,7 @@ public sealed class DesignComponentTests : FeatureComponentTest
     public async Task The_author_sees_the_editor_but_no_verdict_buttons()
     {
         var (projectId, id, author, _) = await DocumentInReviewAsync();
-        SignIn(author);
+        ActAs(author);
         Render<MudPopoverProvider>();
         var page = Render<DesignDocumentPage>(p => p.Add(c => c.ProjectId, projectId).Add(c => c.DocumentId, id));
 

@@ -15,8 +15,8 @@ public sealed class DesignReviewTests : IDisposable
 
     public DesignReviewTests()
     {
-        _documents = new DesignDocumentService(_db, _db.Markdown, _db.Live, _db.Inbox, _db.Clock);
-        _reviews = new DesignReviewService(_db, _db.Live, _db.Inbox, _db.Clock);
+        _documents = _db.Get<DesignDocumentService>();
+        _reviews = _db.Get<DesignReviewService>();
     }
 
     public void Dispose() => _db.Dispose();
@@ -108,7 +108,7 @@ public sealed class DesignReviewTests : IDisposable
     public async Task Review_requests_and_comments_reach_the_right_inboxes()
     {
         var (_, member, mentor, _, id) = await DocumentInReviewAsync();
-        var inbox = new InboxService(_db, _db.Live, _db.Clock);
+        var inbox = _db.Get<InboxService>();
         Assert.Equal(1, (await inbox.CountsAsync(mentor)).Of(NotificationKind.ReviewRequested));
 
         await _reviews.StartThreadAsync(mentor, id, 1, 3, "Is this the modified PAN?");

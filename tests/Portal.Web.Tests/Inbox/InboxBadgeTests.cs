@@ -13,7 +13,7 @@ public sealed class InboxBadgeTests : FeatureComponentTest
     {
         var member = await Db.AddUserAsync("member1", Roles.Member);
         var mentor = await Db.AddUserAsync("mentor1", Roles.Mentor);
-        SignIn(member);
+        ActAs(member);
         var badge = Render<InboxBadge>();
         badge.WaitForAssertion(() => Assert.Empty(badge.FindAll(".mud-badge")));
 

@@ -10,7 +10,7 @@ public sealed class InboxServiceTests : IDisposable
     private readonly FeatureDatabase _db = new();
     private readonly InboxService _inbox;
 
-    public InboxServiceTests() => _inbox = new InboxService(_db, _db.Live, _db.Clock);
+    public InboxServiceTests() => _inbox = _db.Get<InboxService>();
 
     public void Dispose() => _db.Dispose();
 

@@ -16,10 +16,10 @@ public sealed class StagePanelTests : BoardComponentContext
 {
     private async Task<IRenderedComponent<StagePanel>> RenderAsync(Actor actor)
     {
-        SignInAs(actor);
+        ActAs(actor);
         Render<MudPopoverProvider>();
         Render<MudSnackbarProvider>();
-        var project = await new ProjectService(Db).GetAsync(Db.ProjectId);
+        var project = await Db.Get<ProjectService>().GetAsync(Db.ProjectId);
         return Render<StagePanel>(p => p.Add(s => s.Project, project));
     }
 

@@ -10,7 +10,7 @@ public sealed class PublishingTests : IAsyncLifetime
 {
     private readonly ReleaseTestBed _bed = new();
     public Task InitializeAsync() => _bed.InitializeAsync();
-    public Task DisposeAsync() => _bed.DisposeAsync();
+    public Task DisposeAsync() => _bed.DisposeAsync().AsTask();
 
     [Fact]
     public async Task Publishing_without_the_sign_offs_is_refused_and_writes_no_bundle()

@@ -13,21 +13,22 @@ using Portal.Web.Features.Runs;
 using Portal.Web.Features.Tasks;
 using Portal.Web.Infrastructure;
 
+using Portal.Web.Tests.Testing;
+
 namespace Portal.Web.Tests.Releases;
 
 /// <summary>
-/// A real SQLite file in a temp data folder with two leads, a mentor, two members and one project that claims
+/// The portal's services over a fresh database (<see cref="PortalTestHost"/>) with two leads, a mentor, two members and one project that claims
 /// AP 40.0 and AP50 60.0 on COCO test-dev. Tests create the evidence rows themselves.
 /// </summary>
-public sealed class ReleaseTestBed : IAsyncLifetime
+public sealed class ReleaseTestBed : PortalTestHost, IAsyncLifetime
 {
-    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "portal-release-tests", Guid.NewGuid().ToString("N"));
-    public IDbContextFactory<PortalDbContext> Db { get; private set; } = default!;
-    public ReleaseService Releases { get; private set; } = default!;
-    public ReleaseSignOff SignOff { get; private set; } = default!;
-    public ReleasePublisher Publisher { get; private set; } = default!;
-    public Portal.Web.Features.Reproducibility.ReproducibilityService Reproducibility { get; private set; } = default!;
-    public ProjectEditing ProjectEditing { get; private set; } = default!;
+    public IDbContextFactory<PortalDbContext> Db => DbFactory;
+    public ReleaseService Releases => Get<ReleaseService>();
+    public ReleaseSignOff SignOff => Get<ReleaseSignOff>();
+    public ReleasePublisher Publisher => Get<ReleasePublisher>();
+    public Portal.Web.Features.Reproducibility.ReproducibilityService Reproducibility => Get<Portal.Web.Features.Reproducibility.ReproducibilityService>();
+    public ProjectEditing ProjectEditing => Get<ProjectEditing>();
     public long ProjectId { get; private set; }
 
     public Actor Lead1 { get; } = new("lead-1", "Lea One", new HashSet<string> { Roles.Lead });
@@ -38,23 +39,9 @@ public sealed class ReleaseTestBed : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(DataDirectory);
-        var options = new DbContextOptionsBuilder<PortalDbContext>()
-            .UseSqlite($"Data Source={Path.Combine(DataDirectory, "portal.db")}").Options;
-        Db = new Factory(options);
-        await using (var db = await Db.CreateDbContextAsync()) await db.Database.EnsureCreatedAsync();
-
-        var live = new LiveUpdates(NullLogger<LiveUpdates>.Instance);
-        var clock = TimeProvider.System;
-        Releases = new ReleaseService(Db, live, clock);
-        SignOff = new ReleaseSignOff(Db, live, new InboxNotifier(live, clock), clock);
-        Publisher = new ReleasePublisher(Db, Options.Create(new PortalOptions { DataDirectory = DataDirectory }), live, clock);
-        Reproducibility = new Portal.Web.Features.Reproducibility.ReproducibilityService(Db);
-        ProjectEditing = new ProjectEditing(Db, new Portal.Web.Features.Activity.ActivityLog(clock), live, clock);
-
-        await using var seed = await Db.CreateDbContextAsync();
         foreach (var a in new[] { Lead1, Lead2, Mentor, Member1, Member2 })
-            seed.Users.Add(new PortalUser { Id = a.UserId, UserName = a.UserId, DisplayName = a.DisplayName });
+            await AddUserAsync(a.UserId, a.Roles, a.DisplayName, id: a.UserId);
+        await using var seed = await Db.CreateDbContextAsync();
         var project = new Project
         {
             Name = "TinyDet", Summary = "A tiny detector.", PaperTitle = "TinyDet: small and fast", PaperAuthors = "A. Author", PaperYear = 2024,
@@ -70,12 +57,7 @@ public sealed class ReleaseTestBed : IAsyncLifetime
         ProjectId = project.Id;
     }
 
-    public Task DisposeAsync()
-    {
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
-        return Task.CompletedTask;
-    }
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
 
     public static ReleaseInput Input(string version = "1.0", double? tolerance = null, int minSeeds = 3) =>
         new("TinyDet", version, "416 GPU", "abc1234", ReleaseDefaults.RequiredStages, minSeeds, 2, tolerance);
@@ -180,10 +162,5 @@ public sealed class ReleaseTestBed : IAsyncLifetime
         await Releases.ChooseRunsAsync(Lead1, releaseId, runs);
         await Releases.SaveModelCardAsync(Lead1, releaseId, FilledCard);
         return runs[0];
-    }
-
-    private sealed class Factory(DbContextOptions<PortalDbContext> options) : IDbContextFactory<PortalDbContext>
-    {
-        public PortalDbContext CreateDbContext() => new(options);
     }
 }

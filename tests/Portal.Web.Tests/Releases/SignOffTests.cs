@@ -8,7 +8,7 @@ public sealed class SignOffTests : IAsyncLifetime
 {
     private readonly ReleaseTestBed _bed = new();
     public Task InitializeAsync() => _bed.InitializeAsync();
-    public Task DisposeAsync() => _bed.DisposeAsync();
+    public Task DisposeAsync() => _bed.DisposeAsync().AsTask();
 
     private async Task<(int Approvals, int Audit, int RowVersion)> CountsAsync(long id)
     {
@@ -58,6 +58,33 @@ public sealed class SignOffTests : IAsyncLifetime
         Assert.Single((await _bed.Releases.GetAsync(id)).Audit, a => a.Action == ReleaseActions.Cleared);
         await _bed.SignOff.ApproveAsync(_bed.Lead1, id);
         Assert.Equal("1 of 2 lead approvals.", (await _bed.Releases.GetAsync(id)).Gates.Single(g => g.Kind == GateKind.SignOff).Summary);
+    }
+
+    [Fact]
+    public async Task Reading_a_release_whose_evidence_changed_stores_nothing_and_the_next_change_stores_the_clearing()
+    {
+        var id = await _bed.CreateReleaseAsync();
+        var firstRun = await _bed.CompleteEvidenceAsync(id);
+        await _bed.SignOff.ApproveAsync(_bed.Lead1, id);
+        await using (var db = await _bed.Db.CreateDbContextAsync())
+            await db.RunFinalMetrics.Where(m => m.RunId == firstRun && m.Name == "AP").ExecuteUpdateAsync(s => s.SetProperty(m => m.Value, 39.9));
+        var before = await CountsAsync(id);
+
+        var commands = await _bed.Sql.CountAsync(() => _bed.Releases.GetAsync(id));
+
+        Assert.All(commands, c => Assert.StartsWith("SELECT", c.TrimStart()));
+        Assert.Equal(before, await CountsAsync(id));
+        await using (var db = await _bed.Db.CreateDbContextAsync())
+            Assert.Null(await db.ReleaseApprovals.Where(a => a.ReleaseId == id).Select(a => a.ClearedAt).SingleAsync());
+
+        await _bed.Releases.CommentAsync(_bed.Mentor, id, "The AP of the first seed was corrected.");
+
+        await using (var db = await _bed.Db.CreateDbContextAsync())
+        {
+            Assert.NotNull(await db.ReleaseApprovals.Where(a => a.ReleaseId == id).Select(a => a.ClearedAt).SingleAsync());
+            Assert.Equal(1, await db.ReleaseAudit.CountAsync(a => a.ReleaseId == id && a.Action == ReleaseActions.Cleared));
+        }
+        Assert.Single((await _bed.Releases.GetAsync(id)).Audit, a => a.Action == ReleaseActions.Cleared);
     }
 
     [Fact]

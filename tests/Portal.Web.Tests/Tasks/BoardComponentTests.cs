@@ -18,7 +18,7 @@ public sealed class BoardComponentTests : BoardComponentContext
 {
     private IRenderedComponent<Board> RenderBoard(Actor actor)
     {
-        SignInAs(actor);
+        ActAs(actor);
         Render<MudSnackbarProvider>();
         return Render<Board>(p => p.Add(b => b.ProjectId, Db.ProjectId));
     }

@@ -8,27 +8,20 @@ using Portal.Web.Features.Inbox;
 using Portal.Web.Features.Projects;
 using Portal.Web.Features.Tasks;
 using Portal.Web.Infrastructure;
+using Portal.Web.Tests.Testing;
 
 namespace Portal.Web.Tests.Tasks;
 
 /// <summary>
-/// A real SQLite file (WAL, like the app) with a small team and one project, and the board's services wired
-/// to it as the app wires them. Each test gets its own file.
+/// The portal's services over a fresh database (<see cref="PortalTestHost"/>) with a small team and one project.
 /// </summary>
-public sealed class BoardDatabase : IDbContextFactory<PortalDbContext>, IAsyncDisposable
+public sealed class BoardDatabase : PortalTestHost
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "portal-board-tests", Guid.NewGuid().ToString("N"));
-    private readonly DbContextOptions<PortalDbContext> _options;
-
-    public LiveUpdates Live { get; } = new(NullLogger<LiveUpdates>.Instance);
-    public MarkdownRenderer Markdown { get; } = new();
-    public TimeProvider Clock { get; } = TimeProvider.System;
-    public ActivityLog Activity { get; }
-    public InboxNotifier Inbox { get; }
-    public TaskClaims Claims { get; }
-    public TaskEditing Editing { get; }
-    public TaskBoard Board { get; }
-    public ProjectEditing Projects { get; }
+    public ActivityLog Activity => Get<ActivityLog>();
+    public TaskClaims Claims => Get<TaskClaims>();
+    public TaskEditing Editing => Get<TaskEditing>();
+    public TaskBoard Board => Get<TaskBoard>();
+    public ProjectEditing Projects => Get<ProjectEditing>();
 
     public long ProjectId { get; private set; }
     public Actor Lead { get; private set; } = default!;
@@ -36,34 +29,17 @@ public sealed class BoardDatabase : IDbContextFactory<PortalDbContext>, IAsyncDi
     public Actor Admin { get; private set; } = default!;
     public List<Actor> Members { get; } = [];
 
-    private BoardDatabase()
-    {
-        Directory.CreateDirectory(_folder);
-        _options = new DbContextOptionsBuilder<PortalDbContext>()
-            .UseSqlite($"Data Source={Path.Combine(_folder, "portal.db")};Default Timeout=30").Options;
-        Activity = new ActivityLog(Clock);
-        Inbox = new InboxNotifier(Live, Clock);
-        Claims = new TaskClaims(this, Activity, Inbox, Live, Clock);
-        Editing = new TaskEditing(this, Activity, Live, Markdown, Clock);
-        Board = new TaskBoard(this, Markdown);
-        Projects = new ProjectEditing(this, Activity, Live, Clock);
-    }
-
     public static async Task<BoardDatabase> CreateAsync(int members = 4, int claimLimit = 3)
     {
         var database = new BoardDatabase();
-        await PortalDatabase.InitializeAsync(database);
         await database.SeedAsync(members, claimLimit);
         return database;
     }
 
-    public PortalDbContext CreateDbContext() => new(_options);
-
     private async Task SeedAsync(int members, int claimLimit)
     {
         await using var db = CreateDbContext();
-        var roles = Roles.All.ToDictionary(r => r, r => new Microsoft.AspNetCore.Identity.IdentityRole(r) { NormalizedName = r.ToUpperInvariant() });
-        db.Roles.AddRange(roles.Values);
+        var roles = await db.Roles.ToDictionaryAsync(r => r.Name!);
 
         Actor Add(string userName, SubTeam? team, params string[] userRoles)
         {
@@ -107,18 +83,5 @@ public sealed class BoardDatabase : IDbContextFactory<PortalDbContext>, IAsyncDi
     {
         await using var db = CreateDbContext();
         return await db.Tasks.AsNoTracking().SingleAsync(t => t.Id == id);
-    }
-
-    public async Task<T> QueryAsync<T>(Func<PortalDbContext, Task<T>> query)
-    {
-        await using var db = CreateDbContext();
-        return await query(db);
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
-        return ValueTask.CompletedTask;
     }
 }

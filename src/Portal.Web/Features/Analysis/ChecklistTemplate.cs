@@ -29,13 +29,6 @@ public static class ChecklistTemplate
         (ChecklistSection.TrainingAndEvaluation, "Hyperparameters"),
     ];
 
-    public static string Label(this ChecklistSection section) => section switch
-    {
-        ChecklistSection.General => "General",
-        ChecklistSection.ModelAndDesign => "Model and design",
-        _ => "Training and evaluation",
-    };
-
     /// <summary>Adds the template's items to the project unless it already has checklist items; the caller saves.</summary>
     public static async Task<bool> AddToProjectAsync(PortalDbContext db, long projectId, DateTimeOffset now, CancellationToken ct = default)
     {

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Portal.Web.Data;
 using Portal.Web.Features.Runs;
 
@@ -22,23 +21,11 @@ public sealed record SeriesState(long RolledUpToStep, long Count, long MinStep, 
 public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory)
 {
     private const int ChunkSize = 50_000;
-    private static readonly Func<long, DateTimeOffset> FromStoredTime =
-        (Func<long, DateTimeOffset>)new DateTimeOffsetToBinaryConverter().ConvertFromProviderExpression.Compile();
 
     // SQLite has one writer at a time anyway; one gate keeps two catch-ups of a series from racing.
     private readonly SemaphoreSlim _writer = new(1, 1);
 
-    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var connection = new SqliteConnection(db.Database.GetConnectionString());
-        await connection.OpenAsync(cancellationToken);
-        // Tiers are derived data: in WAL mode NORMAL keeps them consistent and spares an fsync per catch-up.
-        await using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA synchronous=NORMAL";
-        await pragma.ExecuteNonQueryAsync(cancellationToken);
-        return connection;
-    }
+    public Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken) => RawSqlite.OpenAsync(dbFactory, cancellationToken);
 
     /// <summary>The metric names a run has points for (a skip scan over the metric key, not a scan of the points).</summary>
     public static async Task<List<string>> ListMetricsAsync(SqliteConnection connection, long runId, CancellationToken cancellationToken)
@@ -124,7 +111,7 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory)
         while (await reader.ReadAsync(cancellationToken))
         {
             var value = reader.IsDBNull(1) || reader.GetFieldType(1) == typeof(string) ? double.NaN : NaNSentinel.FromStored(reader.GetDouble(1));
-            points.Add(new SeriesPoint(reader.GetInt64(0), value, FromStoredTime(reader.GetInt64(2)).ToUnixTimeMilliseconds()));
+            points.Add(new SeriesPoint(reader.GetInt64(0), value, RawSqlite.FromStoredTime(reader.GetInt64(2)).ToUnixTimeMilliseconds()));
         }
         return points;
     }

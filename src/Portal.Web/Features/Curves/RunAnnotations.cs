@@ -76,19 +76,12 @@ public sealed class RunAnnotations(IDbContextFactory<PortalDbContext> dbFactory,
         annotation.StateChangedAt = clock.GetUtcNow();
         annotation.Version++;
         inbox.Add(db, run.StartedById, actor.UserId, NotificationKind.RunAnnotated,
-            $"{actor.DisplayName} marked the review of steps {annotation.FromStep}-{annotation.ToStep} of run {run.Id} as {Describe(state)}.", Link(run));
+            $"{actor.DisplayName} marked the review of steps {annotation.FromStep}-{annotation.ToStep} of run {run.Id} as {state.Label()}.", Link(run));
         try { await db.SaveChangesAsync(cancellationToken); }
         catch (DbUpdateConcurrencyException) { throw PortalError.Conflict("Someone changed this review meanwhile; look at it again."); }
         inbox.Announce([run.StartedById]);
         live.Publish(Topic(annotation.RunId));
     }
-
-    public static string Describe(AnnotationState state) => state switch
-    {
-        AnnotationState.NeedsChange => "needs change",
-        AnnotationState.Accepted => "accepted",
-        _ => "open",
-    };
 
     private static void RequireReviewer(Actor actor)
     {

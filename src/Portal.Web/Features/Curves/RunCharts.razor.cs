@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.JSInterop;
 using MudBlazor;
+using Portal.Web.Components;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Curves;
@@ -115,20 +116,12 @@ public sealed partial class RunCharts
 
     private async Task AddAnnotationAsync()
     {
-        try
-        {
-            await Annotations.AddAsync(await CurrentActor.GetAsync(), _form.RunId, _form.Metric, _form.FromStep, _form.ToStep, _form.Comment);
+        if (await Snackbar.TryAsync(async () => await Annotations.AddAsync(await CurrentActor.GetAsync(), _form.RunId, _form.Metric, _form.FromStep, _form.ToStep, _form.Comment), "Review added."))
             _form.Comment = "";
-            Snackbar.Add("Review added.", Severity.Success);
-        }
-        catch (PortalError e) { Snackbar.Add(e.Message, Severity.Error); }
     }
 
-    private async Task SetStateAsync(AnnotationView annotation, AnnotationState state)
-    {
-        try { await Annotations.SetStateAsync(await CurrentActor.GetAsync(), annotation.Id, state); }
-        catch (PortalError e) { Snackbar.Add(e.Message, Severity.Error); }
-    }
+    private Task SetStateAsync(AnnotationView annotation, AnnotationState state) =>
+        Snackbar.TryAsync(async () => await Annotations.SetStateAsync(await CurrentActor.GetAsync(), annotation.Id, state));
 
     private async Task UseZoomedRangeAsync()
     {

@@ -56,12 +56,4 @@ public sealed class InboxService(IDbContextFactory<PortalDbContext> dbFactory, L
         if (changed > 0) live.Publish(Topics.Inbox(actor.UserId));
     }
 
-    public static string Label(NotificationKind kind) => kind switch
-    {
-        NotificationKind.ReviewRequested => "Review requested",
-        NotificationKind.CommentOnYourDocument => "Comment on your document",
-        NotificationKind.TaskAssigned => "Task assigned to you",
-        NotificationKind.RunAnnotated => "Run annotated",
-        _ => "Release decision",
-    };
 }

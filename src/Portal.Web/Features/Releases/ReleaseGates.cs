@@ -78,6 +78,9 @@ public static class ReleaseGates
         return e.ChosenRuns.Where(r => ids.Contains(r.Id)).OrderBy(r => r.StartedAt ?? r.QueuedAt).ThenBy(r => r.Id).ToList();
     }
 
+    /// <summary>Every gate: the evidence gates and the sign-off on the evidence with <paramref name="fingerprint"/>.</summary>
+    public static IReadOnlyList<GateResult> All(ReleaseEvidence e, string fingerprint) => [.. Evidence(e), SignOff(e, fingerprint)];
+
     public static IReadOnlyList<GateResult> Evidence(ReleaseEvidence e)
     {
         var claims = Claims(e);
@@ -240,11 +243,5 @@ public static class ReleaseGates
 
     private static bool Same(string a, string b) => string.Equals(a.Trim(), b.Trim(), StringComparison.OrdinalIgnoreCase);
 
-    private static string StateText(DesignDocumentState state) => state switch
-    {
-        DesignDocumentState.Draft => "draft, no review",
-        DesignDocumentState.InReview => "in review",
-        DesignDocumentState.ChangesRequested => "changes requested",
-        _ => "approved",
-    };
+    private static string StateText(DesignDocumentState state) => state == DesignDocumentState.Draft ? "draft, no review" : state.Label();
 }

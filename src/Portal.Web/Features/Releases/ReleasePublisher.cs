@@ -13,7 +13,7 @@ namespace Portal.Web.Features.Releases;
 /// Publishing: only when every gate passes, the release is frozen and a bundle is written to the data folder
 /// (model card, config, metrics, checkpoint, approvals).
 /// </summary>
-public sealed class ReleasePublisher(IDbContextFactory<PortalDbContext> dbFactory, IOptions<PortalOptions> options, LiveUpdates live, TimeProvider clock)
+public sealed class ReleasePublisher(IDbContextFactory<PortalDbContext> dbFactory, ReleaseChanges changes, IOptions<PortalOptions> options)
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
@@ -22,13 +22,28 @@ public sealed class ReleasePublisher(IDbContextFactory<PortalDbContext> dbFactor
     public async Task PublishAsync(Actor actor, long releaseId, CancellationToken ct = default)
     {
         actor.RequireLead("publish a release");
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var e = await ReleaseEvidenceLoader.LoadAsync(db, releaseId, ct);
-        var release = e.Release;
-        ReleaseService.RequireDraft(release);
-        var fingerprint = ReleaseGates.Fingerprint(e);
-        var gates = ReleaseService.Gates(e, fingerprint);
-        var failing = gates.Where(g => !g.Passed).ToList();
+        string? temporary = null, bundlePath = null;
+        try
+        {
+            await changes.ChangeAsync(actor, releaseId, async c =>
+            {
+                (temporary, bundlePath, var note) = await WriteBundleAsync(c, actor, ct);
+                return note;
+            }, ct: ct);
+        }
+        catch
+        {
+            if (temporary is not null) File.Delete(temporary);
+            throw;
+        }
+        File.Move(temporary!, bundlePath!, overwrite: true);
+    }
+
+    /// <summary>Writes the bundle under a temporary name and freezes the tracked release; the caller saves, then moves the file in place.</summary>
+    private async Task<(string Temporary, string BundlePath, ReleaseNote Note)> WriteBundleAsync(ReleaseChange change, Actor actor, CancellationToken ct)
+    {
+        var (e, release, fingerprint, db) = (change.Evidence, change.Release, change.Fingerprint, change.Db);
+        var failing = ReleaseGates.All(e, fingerprint).Where(g => !g.Passed).ToList();
         if (failing.Count > 0)
             throw PortalError.Validation($"The release cannot be published while gates fail: {string.Join("; ", failing.Select(g => $"{g.Title}: {g.Summary}"))}");
 
@@ -83,31 +98,15 @@ public sealed class ReleasePublisher(IDbContextFactory<PortalDbContext> dbFactor
                 Json), ct);
         }
 
-        var now = clock.GetUtcNow();
         release.Status = ReleaseStatus.Published;
-        release.PublishedAt = now;
+        release.PublishedAt = change.Now;
         release.PublishedById = actor.UserId;
         release.PublishedFingerprint = fingerprint;
         release.BundlePath = relative;
         await using (var read = File.OpenRead(temporary))
             release.BundleSha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(read, ct));
-        release.RowVersion++;
-        db.ReleaseAudit.Add(new ReleaseAuditEntry
-        {
-            ReleaseId = releaseId, UserId = actor.UserId, Action = ReleaseActions.Published, At = now, EvidenceFingerprint = fingerprint,
-            Detail = $"bundle {Path.GetFileName(bundlePath)} (sha256 {release.BundleSha256[..12]}), checkpoint of run #{best.Id}",
-        });
-        try
-        {
-            await ReleaseService.SaveAsync(db, ct);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
-        File.Move(temporary, bundlePath, overwrite: true);
-        live.Publish(Topics.Release(releaseId), Topics.Project(release.ProjectId));
+        return (temporary, bundlePath, new ReleaseNote(ReleaseActions.Published,
+            $"bundle {Path.GetFileName(bundlePath)} (sha256 {release.BundleSha256[..12]}), checkpoint of run #{best.Id}"));
     }
 
     /// <summary>The published bundle's file and download name; a draft has none.</summary>

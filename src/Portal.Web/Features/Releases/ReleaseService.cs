@@ -30,35 +30,28 @@ public sealed record ReleaseView(
     public bool IsPublished => Release.Status == ReleaseStatus.Published;
 }
 
-/// <summary>Creating, reading and editing releases. Sign-off and publishing have their own services.</summary>
-public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory, LiveUpdates live, TimeProvider clock)
+/// <summary>Reading, creating and editing releases. Sign-off and publishing have their own services; every change goes through <see cref="ReleaseChanges"/>.</summary>
+public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory, ReleaseEvidenceReader reader, ReleaseChanges changes, TimeProvider clock)
 {
     public async Task<IReadOnlyList<ReleaseSummary>> ListAsync(long projectId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var ids = await db.Releases.Where(r => r.ProjectId == projectId).OrderByDescending(r => r.CreatedAt).Select(r => r.Id).ToListAsync(ct);
-        var list = new List<ReleaseSummary>();
-        foreach (var id in ids)
+        return (await reader.ForProjectAsync(db, projectId, ct)).Select(e =>
         {
-            var e = await ReleaseEvidenceLoader.LoadAsync(db, id, ct);
-            var gates = Gates(e, ReleaseGates.Fingerprint(e));
-            list.Add(new ReleaseSummary(id, e.Release.Name, e.Release.Version, e.Release.Variant, e.Release.Status, gates.Count(g => g.Passed), gates.Count));
-        }
-        return list;
+            var gates = ReleaseGates.All(e, ReleaseGates.Fingerprint(e));
+            return new ReleaseSummary(e.Release.Id, e.Release.Name, e.Release.Version, e.Release.Variant, e.Release.Status, gates.Count(g => g.Passed), gates.Count);
+        }).ToList();
     }
 
+    /// <summary>The release as it stands now. Decisions the evidence no longer supports show as cleared; nothing is stored.</summary>
     public async Task<ReleaseView> GetAsync(long releaseId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var e = await ReleaseEvidenceLoader.LoadAsync(db, releaseId, ct);
+        var e = await reader.ForReleaseAsync(db, releaseId, tracked: false, ct);
         var fingerprint = ReleaseGates.Fingerprint(e);
-        ReleaseEvidenceLoader.ClearStaleDecisions(db, e, fingerprint, clock.GetUtcNow());
-        if (db.ChangeTracker.HasChanges())
-        {
-            // Another reader may have cleared the same decisions a moment ago; either way they are cleared.
-            try { await db.SaveChangesAsync(ct); }
-            catch (DbUpdateConcurrencyException) { return await GetAsync(releaseId, ct); }
-        }
+        var now = clock.GetUtcNow();
+        var stale = ReleaseDecisions.Stale(e, fingerprint);
+        var staleIds = stale.Select(a => a.Id).ToHashSet();
 
         var audit = await db.ReleaseAudit.AsNoTracking().Where(a => a.ReleaseId == releaseId).OrderByDescending(a => a.At).ThenByDescending(a => a.Id).ToListAsync(ct);
         var candidates = await db.Runs.AsNoTracking().Include(r => r.FinalMetrics)
@@ -68,133 +61,98 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
         string Name(string id) => names.TryGetValue(id, out var n) ? n : e.NameOf(id);
         var chosen = e.Release.Runs.Select(r => r.RunId).ToHashSet();
 
-        return new ReleaseView(e.Release, e.Project, e.Tolerance, Gates(e, fingerprint), ReleaseGates.Claims(e), fingerprint,
+        return new ReleaseView(e.Release, e.Project, e.Tolerance, ReleaseGates.All(e, fingerprint), ReleaseGates.Claims(e), fingerprint,
             e.Release.Approvals.OrderByDescending(a => a.At).ThenByDescending(a => a.Id)
-                .Select(a => new DecisionView(a.Id, e.NameOf(a.LeadId), a.Decision, a.Reason, a.EvidenceFingerprint, a.At, a.ClearedAt)).ToList(),
-            audit.Select(a => new AuditView(Name(a.UserId), a.Action, a.Detail, a.EvidenceFingerprint, a.At)).ToList(),
+                .Select(a => new DecisionView(a.Id, e.NameOf(a.LeadId), a.Decision, a.Reason, a.EvidenceFingerprint, a.At,
+                    a.ClearedAt ?? (staleIds.Contains(a.Id) ? now : null))).ToList(),
+            stale.Select(a => new AuditView(e.NameOf(a.LeadId), ReleaseActions.Cleared, ReleaseDecisions.ClearedDetail(e, a, fingerprint), fingerprint, now))
+                .Concat(audit.Select(a => new AuditView(Name(a.UserId), a.Action, a.Detail, a.EvidenceFingerprint, a.At))).ToList(),
             candidates.Select(r => new CandidateRun(r.Id, r.Seed, Name(r.StartedById), r.Dataset, r.Split, r.Commit,
                 string.Join(", ", r.FinalMetrics.OrderBy(m => m.Name).Select(m => $"{m.Name} {ReleaseGates.F(m.Value)}")), chosen.Contains(r.Id))).ToList(),
             RunEnvironments.Compare(e.ChosenRuns.Select(r => (r.Id, RunEnvironments.Parse(r.EnvironmentJson))).ToList()));
     }
 
-    public static IReadOnlyList<GateResult> Gates(ReleaseEvidence e, string fingerprint) =>
-        [.. ReleaseGates.Evidence(e), ReleaseGates.SignOff(e, fingerprint)];
-
-    public async Task<long> CreateAsync(Actor actor, long projectId, ReleaseInput input, CancellationToken ct = default)
+    public Task<long> CreateAsync(Actor actor, long projectId, ReleaseInput input, CancellationToken ct = default)
     {
         actor.RequireLead("create a release");
         Validate(input);
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var project = await db.Projects.AsNoTracking().Include(p => p.Claims).FirstOrDefaultAsync(p => p.Id == projectId, ct)
-                      ?? throw PortalError.NotFound($"There is no project {projectId}.");
-        await RequireUniqueAsync(db, projectId, input, null, ct);
-        var release = new Release { ProjectId = projectId, CreatedById = actor.UserId, CreatedAt = clock.GetUtcNow() };
-        Apply(release, input);
-        release.ModelCardMarkdown = ModelCardTemplate.Prefill(project, release, [], []);
-        db.Releases.Add(release);
-        await db.SaveChangesAsync(ct);
-        await AuditAsync(db, release.Id, actor, ReleaseActions.Created, $"{release.Name} {release.Version}", ct);
-        live.Publish(Topics.Project(projectId), Topics.Release(release.Id));
-        return release.Id;
+        return changes.CreateAsync(actor, async db =>
+        {
+            var project = await db.Projects.AsNoTracking().Include(p => p.Claims).FirstOrDefaultAsync(p => p.Id == projectId, ct)
+                          ?? throw PortalError.NotFound($"There is no project {projectId}.");
+            await RequireUniqueAsync(db, projectId, input, null, ct);
+            var release = new Release { ProjectId = projectId, CreatedById = actor.UserId, CreatedAt = clock.GetUtcNow() };
+            Apply(release, input);
+            release.ModelCardMarkdown = ModelCardTemplate.Prefill(project, release, [], []);
+            return (release, new ReleaseNote(ReleaseActions.Created, $"{release.Name} {release.Version}"));
+        }, ct);
     }
 
     public Task UpdateAsync(Actor actor, long releaseId, ReleaseInput input, CancellationToken ct = default)
     {
         Validate(input);
-        return EditAsync(actor, releaseId, "edit a release", ReleaseActions.Edited, async (db, e) =>
+        actor.RequireLead("edit a release");
+        return changes.ChangeAsync(actor, releaseId, async c =>
         {
-            await RequireUniqueAsync(db, e.Release.ProjectId, input, releaseId, ct);
-            Apply(e.Release, input);
-            return $"{input.Name} {input.Version}, variant '{input.Variant}', commit {input.Commit}, stages {string.Join(",", input.RequiredStages.Select(s => (int)s))}, " +
-                   $"{input.MinSeeds} seeds, {input.RequiredApprovals} approvals, tolerance {(input.Tolerance is { } t ? ReleaseGates.F(t) : "project's")}";
-        }, ct);
+            await RequireUniqueAsync(c.Db, c.Release.ProjectId, input, releaseId, ct);
+            Apply(c.Release, input);
+            return new ReleaseNote(ReleaseActions.Edited,
+                $"{input.Name} {input.Version}, variant '{input.Variant}', commit {input.Commit}, stages {string.Join(",", input.RequiredStages.Select(s => (int)s))}, " +
+                $"{input.MinSeeds} seeds, {input.RequiredApprovals} approvals, tolerance {(input.Tolerance is { } t ? ReleaseGates.F(t) : "project's")}",
+                ChangesEvidence: true);
+        }, ct: ct);
     }
 
-    public Task ChooseRunsAsync(Actor actor, long releaseId, IReadOnlyCollection<long> runIds, CancellationToken ct = default) =>
-        EditAsync(actor, releaseId, "choose a release's runs", ReleaseActions.RunsChosen, async (db, e) =>
+    public Task ChooseRunsAsync(Actor actor, long releaseId, IReadOnlyCollection<long> runIds, CancellationToken ct = default)
+    {
+        actor.RequireLead("choose a release's runs");
+        return changes.ChangeAsync(actor, releaseId, async c =>
         {
             var ids = runIds.Distinct().ToList();
-            var found = await db.Runs.Where(r => ids.Contains(r.Id) && r.ProjectId == e.Release.ProjectId).Select(r => r.Id).ToListAsync(ct);
+            var found = await c.Db.Runs.Where(r => ids.Contains(r.Id) && r.ProjectId == c.Release.ProjectId).Select(r => r.Id).ToListAsync(ct);
             var foreign = ids.Except(found).ToList();
             if (foreign.Count > 0) throw PortalError.Validation($"Run(s) {string.Join(", ", foreign.Select(i => $"#{i}"))} are not runs of this project.");
-            e.Release.Runs.RemoveAll(r => !ids.Contains(r.RunId));
-            foreach (var id in ids.Where(id => e.Release.Runs.All(r => r.RunId != id)))
-                e.Release.Runs.Add(new ReleaseRun { ReleaseId = releaseId, RunId = id });
-            return ids.Count == 0 ? "no runs" : string.Join(", ", ids.Order().Select(i => $"#{i}"));
-        }, ct);
+            c.Release.Runs.RemoveAll(r => !ids.Contains(r.RunId));
+            foreach (var id in ids.Where(id => c.Release.Runs.All(r => r.RunId != id)))
+                c.Release.Runs.Add(new ReleaseRun { ReleaseId = releaseId, RunId = id });
+            return new ReleaseNote(ReleaseActions.RunsChosen, ids.Count == 0 ? "no runs" : string.Join(", ", ids.Order().Select(i => $"#{i}")), ChangesEvidence: true);
+        }, ct: ct);
+    }
 
-    public Task SaveModelCardAsync(Actor actor, long releaseId, string markdown, CancellationToken ct = default) =>
-        EditAsync(actor, releaseId, "edit the model card", ReleaseActions.CardEdited, (_, e) =>
+    public Task SaveModelCardAsync(Actor actor, long releaseId, string markdown, CancellationToken ct = default)
+    {
+        actor.RequireLead("edit the model card");
+        return changes.ChangeAsync(actor, releaseId, c =>
         {
             if (markdown.Length > 100_000) throw PortalError.Validation("The model card is longer than 100,000 characters.");
-            e.Release.ModelCardMarkdown = markdown;
+            c.Release.ModelCardMarkdown = markdown;
             var unfilled = ModelCardTemplate.UnfilledSections(markdown);
-            return Task.FromResult(unfilled.Count == 0 ? "every section filled" : $"{unfilled.Count} section(s) to fill");
-        }, ct);
+            return Task.FromResult(new ReleaseNote(ReleaseActions.CardEdited,
+                unfilled.Count == 0 ? "every section filled" : $"{unfilled.Count} section(s) to fill", ChangesEvidence: true));
+        }, ct: ct);
+    }
 
     /// <summary>Rewrites the card from the template and the current evidence; sections only a person can fill say TODO.</summary>
-    public Task PrefillModelCardAsync(Actor actor, long releaseId, CancellationToken ct = default) =>
-        EditAsync(actor, releaseId, "edit the model card", ReleaseActions.CardEdited, (_, e) =>
+    public Task PrefillModelCardAsync(Actor actor, long releaseId, CancellationToken ct = default)
+    {
+        actor.RequireLead("edit the model card");
+        return changes.ChangeAsync(actor, releaseId, c =>
         {
-            e.Release.ModelCardMarkdown = ModelCardTemplate.Prefill(e.Project, e.Release, ReleaseGates.Claims(e), e.ChosenRuns);
-            return Task.FromResult("prefilled from the template and the chosen runs");
-        }, ct);
+            c.Release.ModelCardMarkdown = ModelCardTemplate.Prefill(c.Evidence.Project, c.Release, ReleaseGates.Claims(c.Evidence), c.Evidence.ChosenRuns);
+            return Task.FromResult(new ReleaseNote(ReleaseActions.CardEdited, "prefilled from the template and the chosen runs", ChangesEvidence: true));
+        }, ct: ct);
+    }
 
-    /// <summary>Leads and mentors comment; members read.</summary>
-    public async Task CommentAsync(Actor actor, long releaseId, string text, CancellationToken ct = default)
+    /// <summary>Leads and mentors comment, on drafts and published releases alike; members read.</summary>
+    public Task CommentAsync(Actor actor, long releaseId, string text, CancellationToken ct = default)
     {
         if (!actor.IsLead && !actor.IsMentor) throw PortalError.Forbidden("Only leads and mentors can comment on a release.");
         if (string.IsNullOrWhiteSpace(text)) throw PortalError.Validation("Write a comment first.");
         if (text.Length > 4000) throw PortalError.Validation("A comment is at most 4,000 characters.");
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (!await db.Releases.AnyAsync(r => r.Id == releaseId, ct)) throw PortalError.NotFound($"There is no release {releaseId}.");
-        await AuditAsync(db, releaseId, actor, ReleaseActions.Commented, text.Trim(), ct);
-        live.Publish(Topics.Release(releaseId));
+        return changes.ChangeAsync(actor, releaseId, _ => Task.FromResult(new ReleaseNote(ReleaseActions.Commented, text.Trim())), draftOnly: false, ct);
     }
 
-    private async Task EditAsync(Actor actor, long releaseId, string what, string action,
-        Func<PortalDbContext, ReleaseEvidence, Task<string>> change, CancellationToken ct)
-    {
-        actor.RequireLead(what);
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var e = await ReleaseEvidenceLoader.LoadAsync(db, releaseId, ct);
-        RequireDraft(e.Release);
-        var detail = await change(db, e);
-        e.Release.RowVersion++;
-        await SaveAsync(db, ct);
-        await AuditAsync(db, releaseId, actor, action, detail, ct);
-        live.Publish(Topics.Release(releaseId), Topics.Project(e.Release.ProjectId));
-    }
-
-    /// <summary>Adds an audit entry stamped with the evidence as it is after the action.</summary>
-    private async Task AuditAsync(PortalDbContext db, long releaseId, Actor actor, string action, string detail, CancellationToken ct)
-    {
-        db.ChangeTracker.Clear();
-        var e = await ReleaseEvidenceLoader.LoadAsync(db, releaseId, ct);
-        db.ReleaseAudit.Add(new ReleaseAuditEntry
-        {
-            ReleaseId = releaseId, UserId = actor.UserId, Action = action, Detail = detail,
-            EvidenceFingerprint = ReleaseGates.Fingerprint(e), At = clock.GetUtcNow(),
-        });
-        await db.SaveChangesAsync(ct);
-    }
-
-    internal static void RequireDraft(Release release)
-    {
-        if (release.Status == ReleaseStatus.Published)
-            throw PortalError.Conflict($"{release.Name} {release.Version} is published and frozen; make a new version to change it.");
-    }
-
-    internal static async Task SaveAsync(PortalDbContext db, CancellationToken ct)
-    {
-        try { await db.SaveChangesAsync(ct); }
-        catch (DbUpdateConcurrencyException)
-        {
-            throw PortalError.Conflict("Someone changed this release at the same time. Reload it and try again.");
-        }
-    }
-
-    public static void Validate(ReleaseInput input)
+    private static void Validate(ReleaseInput input)
     {
         if (string.IsNullOrWhiteSpace(input.Name)) throw PortalError.Validation("A release needs a name.");
         if (string.IsNullOrWhiteSpace(input.Version)) throw PortalError.Validation("A release needs a version.");

@@ -7,6 +7,8 @@ public static class ReleasesFeature
 {
     public static IServiceCollection AddReleasesFeature(this IServiceCollection services)
     {
+        services.AddSingleton<ReleaseEvidenceReader>();
+        services.AddScoped<ReleaseChanges>();
         services.AddScoped<ReleaseService>();
         services.AddScoped<ReleaseSignOff>();
         services.AddScoped<ReleasePublisher>();

@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Microsoft.Extensions.Options;
 using Portal.Contracts;
 using Portal.Web.Data;
@@ -40,9 +39,6 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
     /// </summary>
     private const int MaxPointsPerTransaction = AgentProtocol.MaxPointsPerBatch;
 
-    // The same encoding EF uses for DateTimeOffset columns on SQLite, compiled once so that no value is boxed.
-    private static readonly Func<DateTimeOffset, long> WallTimeToProvider = new DateTimeOffsetToBinaryConverter().ConvertToProviderTyped;
-
     private readonly Channel<Request> _queue = Channel.CreateBounded<Request>(new BoundedChannelOptions(4096)
     {
         SingleReader = true,
@@ -72,16 +68,7 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        string connectionString;
-        await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
-            connectionString = db.Database.GetConnectionString()!;
-        await using var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync(CancellationToken.None);
-        using (var pragma = connection.CreateCommand())
-        {
-            pragma.CommandText = "PRAGMA synchronous=NORMAL;";
-            pragma.ExecuteNonQuery();
-        }
+        await using var connection = await RawSqlite.OpenAsync(dbFactory, CancellationToken.None);
         var commands = new Commands(connection);
 
         var group = new List<Request>();
@@ -166,7 +153,7 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
                     c.Name.Value = p.Name;
                     c.Step.Value = p.Step;
                     c.Value.Value = NaNSentinel.ToStored(p.Value);
-                    c.WallTime.Value = WallTimeToProvider(p.WallTime);
+                    c.WallTime.Value = RawSqlite.ToStoredTime(p.WallTime);
                     if (c.Insert.ExecuteNonQuery() == 1) fresh.Add(p);
                     if (p.Step > maxStep) maxStep = p.Step;
                 }

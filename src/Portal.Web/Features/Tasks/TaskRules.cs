@@ -42,25 +42,6 @@ public static class TaskRules
         _ => [ModelComponent.Infrastructure],
     };
 
-    public static string Label(this ProjectTaskStatus status) => status switch
-    {
-        ProjectTaskStatus.InReview => "In review",
-        _ => status.ToString(),
-    };
-
-    public static string Label(this ModelComponent component) => component switch
-    {
-        ModelComponent.DataPipeline => "Data pipeline",
-        ModelComponent.Neck => "Neck (decoder)",
-        _ => component.ToString(),
-    };
-
-    public static string Label(this TaskAction action) => action switch
-    {
-        TaskAction.SubmitForReview => "To review",
-        TaskAction.Complete => "Done",
-        _ => action.ToString(),
-    };
 }
 
 public enum TaskAction { Claim, Unclaim, SubmitForReview, Complete }
