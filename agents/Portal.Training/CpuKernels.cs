@@ -35,6 +35,10 @@ public static class CpuKernels
         {
             if (configuration is not null) return configuration;
             SetOneDnn(false);
+            // Without oneDNN, ATen would try NNPACK first for some convolutions; where NNPACK cannot start (AVX-512
+            // machines among them) every such call logs a warning. ATen's im2col path needs neither.
+            InitializeDeviceType(TorchSharp.DeviceType.CPU);
+            Native.SetUserEnabledNnpack(Native.GlobalContext(), false);
             configuration = "oneDNN off for CPU convolutions (ATen kernels; docs/decisions/0007)";
             return configuration;
         }
@@ -51,7 +55,7 @@ public static class CpuKernels
         if (enabled) configuration = null;
     }
 
-    // at::globalContext() and at::Context's mkldnn flag accessors, exported by libtorch_cpu. A member function takes
+    // at::globalContext() and at::Context's mkldnn and NNPACK flag accessors, exported by libtorch_cpu. A member function takes
     // the object as its first argument in the x86-64 System V ABI. The library is already loaded by TorchSharp
     // (from its own folder or an installed PyTorch's torch/lib), and dlopen finds it by its soname.
     private static class Native
@@ -63,6 +67,9 @@ public static class CpuKernels
 
         [DllImport(Library, EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
         public static extern void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+        [DllImport(Library, EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
+        public static extern void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
 
         [DllImport(Library, EntryPoint = "_ZNK2at7Context17userEnabledMkldnnEv")]
         [return: MarshalAs(UnmanagedType.U1)]
