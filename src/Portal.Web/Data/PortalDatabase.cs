@@ -19,6 +19,10 @@ public sealed class PortalDatabase(
             using var scope = services.CreateScope();
             await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedIfEmptyAsync(cancellationToken);
         }
+        else
+        {
+            await DemoCredentials.RefuseIfActiveAsync(dbFactory, options.Value.ResolveDataDirectory(), cancellationToken);
+        }
         logger.LogInformation("Database ready in {Folder}", options.Value.ResolveDataDirectory());
     }
 

@@ -80,6 +80,7 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
 
     public async Task<long> CreateAsync(Actor actor, long projectId, ReleaseInput input, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         actor.RequireLead("create a release");
         Validate(input);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -141,6 +142,7 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
     /// <summary>Leads and mentors comment; members read.</summary>
     public async Task CommentAsync(Actor actor, long releaseId, string text, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         if (!actor.IsLead && !actor.IsMentor) throw PortalError.Forbidden("Only leads and mentors can comment on a release.");
         if (string.IsNullOrWhiteSpace(text)) throw PortalError.Validation("Write a comment first.");
         if (text.Length > 4000) throw PortalError.Validation("A comment is at most 4,000 characters.");
@@ -153,6 +155,7 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
     private async Task EditAsync(Actor actor, long releaseId, string what, string action,
         Func<PortalDbContext, ReleaseEvidence, Task<string>> change, CancellationToken ct)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         actor.RequireLead(what);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var e = await ReleaseEvidenceLoader.LoadAsync(db, releaseId, ct);

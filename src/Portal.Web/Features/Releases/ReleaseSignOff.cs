@@ -20,6 +20,7 @@ public sealed class ReleaseSignOff(IDbContextFactory<PortalDbContext> dbFactory,
 
     private async Task DecideAsync(Actor actor, long releaseId, ReleaseDecision decision, string? reason, CancellationToken ct)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         var verb = decision == ReleaseDecision.Approve ? "approve" : "reject";
         actor.RequireLead($"{verb} a release");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
