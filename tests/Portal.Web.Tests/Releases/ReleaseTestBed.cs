@@ -53,8 +53,15 @@ public sealed class ReleaseTestBed : IAsyncLifetime
         ProjectEditing = new ProjectEditing(Db, new Portal.Web.Features.Activity.ActivityLog(clock), live, clock);
 
         await using var seed = await Db.CreateDbContextAsync();
+        // Services re-read the actor's roles from the database, so the roles are stored as Identity keeps them.
+        var roles = Roles.All.ToDictionary(r => r, r => new Microsoft.AspNetCore.Identity.IdentityRole(r) { NormalizedName = r.ToUpperInvariant() });
+        seed.Roles.AddRange(roles.Values);
         foreach (var a in new[] { Lead1, Lead2, Mentor, Member1, Member2 })
+        {
             seed.Users.Add(new PortalUser { Id = a.UserId, UserName = a.UserId, DisplayName = a.DisplayName });
+            foreach (var role in a.Roles)
+                seed.UserRoles.Add(new Microsoft.AspNetCore.Identity.IdentityUserRole<string> { UserId = a.UserId, RoleId = roles[role].Id });
+        }
         var project = new Project
         {
             Name = "TinyDet", Summary = "A tiny detector.", PaperTitle = "TinyDet: small and fast", PaperAuthors = "A. Author", PaperYear = 2024,
