@@ -40,7 +40,9 @@ internal static class ReleaseEvidenceLoader
         var userIds = runs.Select(r => r.StartedById).Concat(release.Approvals.Select(a => a.LeadId)).Append(release.CreatedById).Distinct().ToList();
         var names = await db.Users.Where(u => userIds.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.DisplayName, ct);
 
-        return new ReleaseEvidence(release, project, stageTasks, taskComponents, designs, runs, names);
+        var checkpoints = await db.RunArtifacts.AsNoTracking().Where(a => runIds.Contains(a.RunId) && a.Kind == "checkpoint").ToListAsync(ct);
+
+        return new ReleaseEvidence(release, project, stageTasks, taskComponents, designs, runs, names) { Checkpoints = checkpoints };
     }
 
     /// <summary>
