@@ -99,9 +99,9 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
 
     public Task UpdateAsync(Actor actor, long releaseId, ReleaseInput input, CancellationToken ct = default)
     {
-        Validate(input);
         return EditAsync(actor, releaseId, "edit a release", ReleaseActions.Edited, async (db, e) =>
         {
+            Validate(input);
             await RequireUniqueAsync(db, e.Release.ProjectId, input, releaseId, ct);
             Apply(e.Release, input);
             return $"{input.Name} {input.Version}, variant '{input.Variant}', commit {input.Commit}, stages {string.Join(",", input.RequiredStages.Select(s => (int)s))}, " +
