@@ -18,6 +18,8 @@ public sealed class PortalDatabase(
         {
             using var scope = services.CreateScope();
             await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedIfEmptyAsync(cancellationToken);
+            await DemoCredentials.EnsureAgentTokenAsync(dbFactory, scope.ServiceProvider.GetRequiredService<IConfiguration>()["Portal:DemoAgentToken"],
+                TimeProvider.System.GetUtcNow(), cancellationToken);
         }
         else
         {

@@ -39,6 +39,25 @@ public sealed class DemoCredentialsTests
         Assert.Equal(0, await after.WithDbAsync(db => db.AgentTokens.CountAsync(t => t.RevokedAt == null)));
     }
 
+    [Fact]
+    public async Task A_demo_database_seeded_with_one_agent_token_accepts_the_token_configured_on_a_later_demo_run()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "portal-tests", "demo-token-" + Guid.NewGuid().ToString("N"));
+        using (var first = new PortalAppFactory())
+        {
+            first.Settings["Portal:DataDirectory"] = data;
+            first.Settings["Portal:DemoAgentToken"] = "pat_first-run-token";
+            _ = first.ServerAddress;
+        }
+
+        using var second = new PortalAppFactory();
+        second.Settings["Portal:DataDirectory"] = data;
+        second.Settings["Portal:DemoAgentToken"] = "pat_token-of-this-data-folder";
+        await using var agent = await TestAgent.ConnectAsync(second.ServerAddress, "pat_token-of-this-data-folder", "local-cpu");
+
+        Assert.Equal(1, await second.WithDbAsync(db => db.Agents.CountAsync(a => a.Name == "local-cpu")));
+    }
+
     /// <summary>Runs the built portal (Portal.Web.dll beside the tests) as its own process and collects what it prints.</summary>
     private static async Task<(int ExitCode, string Output)> RunPortalAsync(params string[] args)
     {

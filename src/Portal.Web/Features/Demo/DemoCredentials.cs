@@ -31,6 +31,21 @@ public static class DemoCredentials
             "(or start with --demo true to keep running the demo).");
     }
 
+    /// <summary>
+    /// In demo mode, makes sure the configured local-agent token is stored, also on a demo database seeded by an
+    /// earlier run (run.sh makes a new random token for a data folder that has none).
+    /// </summary>
+    public static async Task EnsureAgentTokenAsync(IDbContextFactory<PortalDbContext> dbFactory, string? token, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(token)) return;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var hash = Agents.AgentAuth.Hash(token.Trim());
+        if (await db.AgentTokens.AnyAsync(t => t.TokenHash == hash && t.RevokedAt == null, cancellationToken)) return;
+        var creator = await db.Users.Where(u => u.UserName == "techlead").Select(u => u.Id).FirstOrDefaultAsync(cancellationToken);
+        if (creator is null) return;
+        await Agents.AgentTokenService.AddAsync(db, AgentTokenName, token.Trim(), creator, now);
+    }
+
     /// <summary>The <c>deactivate-demo</c> command: deactivates every demo account and revokes the demo agent tokens.</summary>
     public static async Task<int> DeactivateAsync(IServiceProvider services)
     {
