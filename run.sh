@@ -6,8 +6,17 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 URL="${PORTAL_URL:-http://127.0.0.1:5000}"
 DATA="${PORTAL_DATA:-$PWD/data}"
-# The demo agent token is created by the portal in demo mode; never use it outside a demo.
-TOKEN="${PORTAL_DEMO_AGENT_TOKEN:-demo-local-agent-token}"
+# The local agent's token is random per data folder, kept in that folder and reused on the next run.
+TOKEN_FILE="$DATA/local-agent-token"
+if [ -n "${PORTAL_DEMO_AGENT_TOKEN:-}" ]; then
+  TOKEN="$PORTAL_DEMO_AGENT_TOKEN"
+elif [ -s "$TOKEN_FILE" ]; then
+  TOKEN="$(cat "$TOKEN_FILE")"
+else
+  mkdir -p "$DATA"
+  TOKEN="pat_$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+  (umask 077 && printf '%s\n' "$TOKEN" > "$TOKEN_FILE")
+fi
 
 dotnet build Portal.sln -c Release -v q -nologo
 dotnet run --project src/Portal.Web -c Release --no-build -- --urls "$URL" --data "$DATA" --demo true \

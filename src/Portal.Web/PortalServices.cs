@@ -57,6 +57,10 @@ public static class PortalServices
         {
             cookie.LoginPath = "/account/login";
             cookie.AccessDeniedPath = "/account/login";
+            // Secure whenever the browser's request was HTTPS, also behind a TLS proxy (see UsePortalSecurity).
+            cookie.Cookie.SecurePolicy = Microsoft.AspNetCore.Http.CookieSecurePolicy.SameAsRequest;
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Lax;
             cookie.Events.OnRedirectToLogin = context => RefuseOrRedirect(context, StatusCodes.Status401Unauthorized);
             cookie.Events.OnRedirectToAccessDenied = context => RefuseOrRedirect(context, StatusCodes.Status403Forbidden);
         });
@@ -66,11 +70,14 @@ public static class PortalServices
         services.AddCascadingAuthenticationState();
 
         services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddSingleton<UserSessions>();
+        services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, PortalAuthenticationStateProvider>();
         services.AddMudServices();
         services.AddSignalR().AddMessagePackProtocol();
         services.AddProblemDetails();
         services.AddExceptionHandler<PortalErrorHandler>();
 
+        services.AddPortalSecurity(builder.Configuration);
         services.AddSingleton<LiveUpdates>();
         services.AddSingleton<MarkdownRenderer>();
         services.AddScoped<CurrentActor>();
@@ -95,6 +102,7 @@ public static class PortalServices
 
     public static WebApplication UsePortal(this WebApplication app)
     {
+        app.UsePortalSecurity();
         app.UseExceptionHandler();
         if (!app.Environment.IsDevelopment()) app.UseHsts();
         // Files of the top-level wwwroot are served before routing, so no page route can shadow them.

@@ -9,7 +9,10 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 builder.AddPortal();
 
 var app = builder.Build();
+if (args.Contains(Portal.Web.Features.Demo.DemoCredentials.DeactivateCommand))
+    return await Portal.Web.Features.Demo.DemoCredentials.DeactivateAsync(app.Services);
 app.UsePortal();
 app.Run();
+return 0;
 
 public partial class Program;

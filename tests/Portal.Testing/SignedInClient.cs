@@ -21,6 +21,13 @@ public static partial class SignedInClient
         return client;
     }
 
+    /// <summary>Posts with the antiforgery token of the signed-in layout's sign-out form, as a page's form would.</summary>
+    public static async Task<HttpResponseMessage> PostWithTokenAsync(HttpClient client, string path, Dictionary<string, string>? form = null)
+    {
+        var fields = new Dictionary<string, string>(form ?? []) { ["__RequestVerificationToken"] = await GetAntiforgeryTokenAsync(client, "/") };
+        return await client.PostAsync(path, new FormUrlEncodedContent(fields));
+    }
+
     public static HttpClient CreateAnonymous(Uri server) =>
         new(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = server };
 

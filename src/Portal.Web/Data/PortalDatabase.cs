@@ -18,6 +18,12 @@ public sealed class PortalDatabase(
         {
             using var scope = services.CreateScope();
             await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedIfEmptyAsync(cancellationToken);
+            await DemoCredentials.EnsureAgentTokenAsync(dbFactory, scope.ServiceProvider.GetRequiredService<IConfiguration>()["Portal:DemoAgentToken"],
+                TimeProvider.System.GetUtcNow(), cancellationToken);
+        }
+        else
+        {
+            await DemoCredentials.RefuseIfActiveAsync(dbFactory, options.Value.ResolveDataDirectory(), cancellationToken);
         }
         logger.LogInformation("Database ready in {Folder}", options.Value.ResolveDataDirectory());
     }

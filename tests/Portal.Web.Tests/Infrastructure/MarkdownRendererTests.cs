@@ -33,7 +33,9 @@ public sealed class MarkdownRendererTests
     {
         var html = _renderer.ToSafeHtml("| a | b |\n|---|---|\n| 1 | 2 |\n\n- [x] done\n- [ ] open\n\n```python\nx = 1\n```\n");
         Assert.Contains("<table", html);
-        Assert.Contains("type=\"checkbox\"", html);
+        Assert.Contains("☑", html);
+        Assert.Contains("☐", html);
+        Assert.DoesNotContain("<input", html);
         Assert.Contains("<code", html);
         Assert.Contains("https://example.org", _renderer.ToSafeHtml("[ok](https://example.org)"));
     }

@@ -23,7 +23,7 @@ public sealed class ReleaseEndpointTests : IClassFixture<PortalAppFactory>
         var id = await DemoReleaseIdAsync();
         using var member = await SignedInClient.CreateAsync(_app.ServerAddress, "member2");
 
-        var response = await member.PostAsync($"api/releases/{id}/approve", null);
+        var response = await SignedInClient.PostWithTokenAsync(member, $"api/releases/{id}/approve");
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains("Only a lead can approve a release.", await response.Content.ReadAsStringAsync());
@@ -36,7 +36,7 @@ public sealed class ReleaseEndpointTests : IClassFixture<PortalAppFactory>
         var id = await DemoReleaseIdAsync();
         using var lead = await SignedInClient.CreateAsync(_app.ServerAddress, "lead.data");
 
-        var response = await lead.PostAsync($"api/releases/{id}/approve", null);
+        var response = await SignedInClient.PostWithTokenAsync(lead, $"api/releases/{id}/approve");
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var body = await response.Content.ReadAsStringAsync();

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
+using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Account;
 
@@ -9,28 +10,43 @@ public static class AccountEndpoints
     public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/account/login", SignIn).AllowAnonymous();
-        app.MapPost("/account/logout", SignOut);
+        app.MapPost("/account/logout", SignOut).RequireAntiforgeryToken();
         return app;
     }
 
     private static async Task<IResult> SignIn(
-        [FromForm] string username, [FromForm] string password, [FromForm] string? returnUrl,
+        [FromForm] string username, [FromForm] string password, [FromForm] string? returnUrl, [FromForm] string? rememberMe,
         SignInManager<PortalUser> signInManager)
     {
         var safeReturn = IsLocal(returnUrl) ? returnUrl! : "/";
-        var user = await signInManager.UserManager.FindByNameAsync(username ?? "");
-        if (user is { IsActive: false })
-            return Results.Redirect($"/account/login?error=inactive&returnUrl={Uri.EscapeDataString(safeReturn)}");
+        IResult Refuse(string error) => Results.Redirect($"/account/login?error={error}&returnUrl={Uri.EscapeDataString(safeReturn)}");
 
-        var result = await signInManager.PasswordSignInAsync(username ?? "", password ?? "", isPersistent: true, lockoutOnFailure: true);
+        var users = signInManager.UserManager;
+        var user = await users.FindByNameAsync(username ?? "");
+        if (user is { IsActive: false })
+        {
+            // Only the right password learns that the account is deactivated; a wrong one reads like an unknown user.
+            return await users.CheckPasswordAsync(user, password ?? "") ? Refuse("inactive") : Refuse("invalid");
+        }
+
+        // A session cookie unless the user asked to be remembered on this device.
+        var persistent = rememberMe is "true" or "on";
+        var result = await signInManager.PasswordSignInAsync(username ?? "", password ?? "", persistent, lockoutOnFailure: true);
         if (result.Succeeded) return Results.LocalRedirect(safeReturn);
-        var error = result.IsLockedOut ? "locked" : "invalid";
-        return Results.Redirect($"/account/login?error={error}&returnUrl={Uri.EscapeDataString(safeReturn)}");
+        return Refuse(result.IsLockedOut ? "locked" : "invalid");
     }
 
-    private static async Task<IResult> SignOut(SignInManager<PortalUser> signInManager)
+    private static async Task<IResult> SignOut(HttpContext http, SignInManager<PortalUser> signInManager, UserSessions sessions)
     {
+        var users = signInManager.UserManager;
+        var user = await users.GetUserAsync(http.User);
         await signInManager.SignOutAsync();
+        if (user is not null)
+        {
+            // A new security stamp makes every copy of the old cookie worthless, and the user's open pages close.
+            await users.UpdateSecurityStampAsync(user);
+            await sessions.EndAsync(user.Id);
+        }
         return Results.LocalRedirect("/account/login");
     }
 

@@ -20,14 +20,15 @@ public sealed class NewUserForm
 /// <summary>
 /// An admin manages the team: creates accounts, deactivates them, sets roles and sub-team.
 /// Each call runs in its own DI scope so Identity's UserManager never holds a circuit-long DbContext.
-/// Role changes reach a signed-in user at their next sign-in; deactivation also refreshes the security stamp.
+/// A deactivation or a role change refreshes the security stamp and ends the user's open circuits.
 /// </summary>
-public sealed class UserAdministration(IServiceScopeFactory scopes, IDbContextFactory<PortalDbContext> dbFactory)
+public sealed class UserAdministration(IServiceScopeFactory scopes, IDbContextFactory<PortalDbContext> dbFactory, UserSessions sessions)
 {
     public const int MaxNameLength = 100;
 
     public async Task<IReadOnlyList<UserRow>> ListAsync(Actor actor, CancellationToken cancellationToken = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, cancellationToken);
         actor.RequireAdmin("manage users");
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var roles = await (from ur in db.UserRoles join r in db.Roles on ur.RoleId equals r.Id select new { ur.UserId, r.Name })
@@ -40,6 +41,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, IDbContextFa
 
     public async Task<string> CreateAsync(Actor actor, NewUserForm form, CancellationToken cancellationToken = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, cancellationToken);
         actor.RequireAdmin("create users");
         var userName = form.UserName?.Trim() ?? "";
         if (userName.Length == 0) throw PortalError.Validation("A user needs a user name.");
@@ -98,6 +100,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, IDbContextFa
 
     private async Task ChangeAsync(Actor actor, string userId, Func<UserManager<PortalUser>, PortalUser, Task> change)
     {
+        actor = await dbFactory.RefreshAsync(actor);
         actor.RequireAdmin("manage users");
         await using var scope = scopes.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
@@ -106,6 +109,8 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, IDbContextFa
         await using var transaction = await db.Database.BeginTransactionAsync();
         await change(users, user);
         await transaction.CommitAsync();
+        // Open pages of that user check their sign-in now, not at their next periodic revalidation.
+        await sessions.EndAsync(user.Id);
     }
 
     private static void ValidateRoles(IReadOnlyCollection<string>? roles)
@@ -131,9 +136,9 @@ public static class AdminFeature
     public static IServiceCollection AddAdminFeature(this IServiceCollection services)
     {
         services.AddScoped<UserAdministration>();
-        // Cookies are checked against the user's security stamp every minute (Identity's default is 30), so a
-        // deactivation or a role change reaches requests of an already signed-in user within a minute.
-        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
+        // Every request checks its cookie against the user's security stamp (one indexed read), so a deactivation,
+        // a role change or a sign-out refuses an old cookie at once rather than after Identity's 30 minutes.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.Zero);
         return services;
     }
 }

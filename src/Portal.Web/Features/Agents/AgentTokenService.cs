@@ -17,6 +17,7 @@ public sealed class AgentTokenService(IDbContextFactory<PortalDbContext> dbFacto
 
     public async Task<IReadOnlyList<AgentTokenRow>> ListAsync(Actor actor)
     {
+        actor = await dbFactory.RefreshAsync(actor);
         actor.RequireAdmin("see agent tokens");
         await using var db = await dbFactory.CreateDbContextAsync();
         var rows = await (from t in db.AgentTokens
@@ -31,6 +32,7 @@ public sealed class AgentTokenService(IDbContextFactory<PortalDbContext> dbFacto
 
     public async Task<CreatedAgentToken> CreateAsync(Actor actor, string name)
     {
+        actor = await dbFactory.RefreshAsync(actor);
         actor.RequireAdmin("create agent tokens");
         name = (name ?? "").Trim();
         if (name.Length == 0) throw PortalError.Validation("Give the token a name, e.g. the machine or team it is for.");
@@ -59,6 +61,7 @@ public sealed class AgentTokenService(IDbContextFactory<PortalDbContext> dbFacto
 
     public async Task RevokeAsync(Actor actor, long tokenId)
     {
+        actor = await dbFactory.RefreshAsync(actor);
         actor.RequireAdmin("revoke agent tokens");
         await using var db = await dbFactory.CreateDbContextAsync();
         var token = await db.AgentTokens.FindAsync(tokenId) ?? throw PortalError.NotFound("That agent token does not exist.");

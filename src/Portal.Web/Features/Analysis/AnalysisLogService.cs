@@ -29,6 +29,7 @@ public sealed class AnalysisLogService(IDbContextFactory<PortalDbContext> dbFact
     public async Task<long> RaiseDiscrepancyAsync(Actor actor, long projectId, string topic, string paperSays, string paperSource,
         string codeDoes, string codeSource, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         topic = Required(topic, "Name what the discrepancy is about.");
         paperSays = Required(paperSays, "Say what the paper says.");
         codeDoes = Required(codeDoes, "Say what the reference code does.");
@@ -48,6 +49,7 @@ public sealed class AnalysisLogService(IDbContextFactory<PortalDbContext> dbFact
     /// <summary>Deciding which side the team follows is a lead's call, and it needs its reason.</summary>
     public async Task DecideAsync(Actor actor, long discrepancyId, string decision, string reason, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         actor.RequireLead("decide a discrepancy");
         decision = Required(decision, "Say what the team will do.");
         reason = Required(reason, "Say why: the next person will ask.");
@@ -73,6 +75,7 @@ public sealed class AnalysisLogService(IDbContextFactory<PortalDbContext> dbFact
 
     public async Task<long> AskAsync(Actor actor, long projectId, string question, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         question = Required(question, "Write the question first.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await RequireProjectAsync(db, projectId, ct);
@@ -86,6 +89,7 @@ public sealed class AnalysisLogService(IDbContextFactory<PortalDbContext> dbFact
     /// <summary>Asked, then sent (e-mailed to the authors), then answered; a question only moves forward.</summary>
     public async Task MarkSentAsync(Actor actor, long questionId, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var q = await FindQuestionAsync(db, questionId, ct);
         if (q.Status != AuthorQuestionStatus.Asked) throw PortalError.Conflict("This question was sent already.");
@@ -96,6 +100,7 @@ public sealed class AnalysisLogService(IDbContextFactory<PortalDbContext> dbFact
 
     public async Task RecordAnswerAsync(Actor actor, long questionId, string answer, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         answer = Required(answer, "Write the authors' answer first.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var q = await FindQuestionAsync(db, questionId, ct);

@@ -42,6 +42,7 @@ public sealed class ChecklistService(IDbContextFactory<PortalDbContext> dbFactor
     /// <summary>Records an answer and its source; an answer without a source is refused, an empty answer reopens the item.</summary>
     public async Task AnswerAsync(Actor actor, long itemId, string answer, string source, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         answer = (answer ?? "").Trim();
         source = (source ?? "").Trim();
         if (answer.Length > MaxTextLength || source.Length > MaxTextLength) throw PortalError.Validation($"Answers and sources are at most {MaxTextLength} characters.");
@@ -61,6 +62,7 @@ public sealed class ChecklistService(IDbContextFactory<PortalDbContext> dbFactor
     /// <summary>Anyone may take an unowned item or give up their own; only a lead assigns items to others or takes them over.</summary>
     public async Task SetOwnerAsync(Actor actor, long itemId, string? ownerId, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var item = await FindAsync(db, itemId, ct);
         var selfService = (ownerId == actor.UserId && item.OwnerId is null) || (ownerId is null && item.OwnerId == actor.UserId);
@@ -81,6 +83,7 @@ public sealed class ChecklistService(IDbContextFactory<PortalDbContext> dbFactor
     /// <summary>Puts an open task for this item on the project's board, where members claim it like any other.</summary>
     public async Task<long> MakeTaskAsync(Actor actor, long itemId, ModelComponent component, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var item = await FindAsync(db, itemId, ct);
         if (item.TaskId is not null) throw PortalError.Conflict("This item is already a task on the board.");

@@ -27,6 +27,7 @@ public sealed class SpecificationService(IDbContextFactory<PortalDbContext> dbFa
     public async Task SetHyperparameterAsync(Actor actor, long projectId, string name, string paperValue, string paperSource,
         string referenceValue, string referenceSource, string ourValue, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         name = Required(name, "Name the hyperparameter.");
         if (string.IsNullOrWhiteSpace(paperValue) && string.IsNullOrWhiteSpace(referenceValue) && string.IsNullOrWhiteSpace(ourValue))
             throw PortalError.Validation("Give at least one value: the paper's, the reference code's or ours.");
@@ -58,6 +59,7 @@ public sealed class SpecificationService(IDbContextFactory<PortalDbContext> dbFa
     public async Task<long> AddContractFieldAsync(Actor actor, long projectId, ModelComponent component, ContractDirection direction,
         string name, string shape, string dtype, string meaning, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         name = Required(name, "Name the input or output.");
         shape = Required(shape, "Give the shape, e.g. [B, 3, H, W].");
         dtype = Required(dtype, "Give the dtype, e.g. float32.");
@@ -79,6 +81,7 @@ public sealed class SpecificationService(IDbContextFactory<PortalDbContext> dbFa
 
     public async Task RemoveContractFieldAsync(Actor actor, long fieldId, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var field = await db.ContractFields.FirstOrDefaultAsync(f => f.Id == fieldId, ct) ?? throw PortalError.NotFound($"There is no contract field {fieldId}.");
         db.ContractFields.Remove(field);

@@ -43,8 +43,11 @@ public static class SeriesReader
         var leftCut = from > state.MinStep && from > b0 << k;
         var rightCut = to < state.MaxStep && to < ((b1 + 1) << k) - 1;
         if (b0 == b1 && (leftCut || rightCut)) (leftCut, rightCut) = (true, false);
-        var left = leftCut ? await CurveRollups.ReadRawAsync(connection, runId, metric, from, Math.Min(to, ((b0 + 1) << k) - 1), int.MaxValue, cancellationToken) : [];
-        var right = rightCut ? await CurveRollups.ReadRawAsync(connection, runId, metric, Math.Max(from, b1 << k), to, int.MaxValue, cancellationToken) : [];
+        // A cut bucket of a coarse tier can hold nearly every point (one far-out step puts the whole run in one
+        // top-tier bucket), so it is summarized from finer tiers, not from its raw points.
+        var below = Array.IndexOf(CurveLevels.Tiers, k) - 1;
+        var left = leftCut ? await SummarizeRangeAsync(connection, runId, metric, from, Math.Min(to, ((b0 + 1) << k) - 1), below, cancellationToken) : new M4Bucket();
+        var right = rightCut ? await SummarizeRangeAsync(connection, runId, metric, Math.Max(from, b1 << k), to, below, cancellationToken) : new M4Bucket();
         var innerFirst = leftCut ? b0 + 1 : b0;
         var innerLast = rightCut ? b1 - 1 : b1;
         var inner = innerFirst <= innerLast
@@ -56,16 +59,35 @@ public static class SeriesReader
             return SeriesData.From(runId, metric, 0, state, await CurveRollups.ReadRawAsync(connection, runId, metric, from, to, maxPoints, cancellationToken));
 
         var output = new List<SeriesPoint>();
-        if (left.Count > 0) Summarize(left).EmitTo(output);
+        if (left.Count > 0) left.EmitTo(output);
         foreach (var (_, summary) in inner) summary.EmitTo(output);
-        if (right.Count > 0) Summarize(right).EmitTo(output);
+        if (right.Count > 0) right.EmitTo(output);
         return SeriesData.From(runId, metric, k, state, output);
     }
 
-    private static M4Bucket Summarize(List<SeriesPoint> points)
+    /// <summary>
+    /// The M4 summary of the points in [lo, hi] from the whole buckets of tier <c>Tiers[tierIndex]</c> and below,
+    /// descending one tier for what is left at each end: at most three buckets per tier and end, and at most three
+    /// raw points below the finest tier, however many points the range holds.
+    /// </summary>
+    private static async Task<M4Bucket> SummarizeRangeAsync(SqliteConnection connection, long runId, string metric, long lo, long hi,
+        int tierIndex, CancellationToken cancellationToken)
     {
         var m4 = new M4Bucket();
-        foreach (var p in points) m4.Add(p);
+        if (lo > hi) return m4;
+        if (tierIndex < 0)
+        {
+            foreach (var p in await CurveRollups.ReadRawAsync(connection, runId, metric, lo, hi, int.MaxValue, cancellationToken)) m4.Add(p);
+            return m4;
+        }
+        var k = CurveLevels.Tiers[tierIndex];
+        var mask = (1L << k) - 1;
+        long first = (lo >> k) + ((lo & mask) == 0 ? 0 : 1), last = (hi >> k) - ((hi & mask) == mask ? 0 : 1);
+        if (first > last) return await SummarizeRangeAsync(connection, runId, metric, lo, hi, tierIndex - 1, cancellationToken);
+        m4.Merge(await SummarizeRangeAsync(connection, runId, metric, lo, (first << k) - 1, tierIndex - 1, cancellationToken));
+        foreach (var (_, summary) in await CurveRollups.ReadBucketsAsync(connection, runId, metric, k, first, last, cancellationToken)) m4.Merge(summary);
+        if (last < long.MaxValue >> k)
+            m4.Merge(await SummarizeRangeAsync(connection, runId, metric, (last + 1) << k, hi, tierIndex - 1, cancellationToken));
         return m4;
     }
 }

@@ -110,6 +110,7 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
+            CurveReadMeter.Count();
             var value = reader.IsDBNull(1) || reader.GetFieldType(1) == typeof(string) ? double.NaN : NaNSentinel.FromStored(reader.GetDouble(1));
             points.Add(new SeriesPoint(reader.GetInt64(0), value, RawSqlite.FromStoredTime(reader.GetInt64(2)).ToUnixTimeMilliseconds()));
         }
@@ -228,6 +229,7 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
+            CurveReadMeter.Count();
             var m4 = new M4Bucket { Count = reader.GetInt64(1), HasValue = !reader.IsDBNull(2) };
             if (m4.HasValue)
             {
@@ -248,4 +250,20 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory)
 
     private static SeriesPoint ReadPoint(DbDataReader reader, int ordinal) =>
         new(reader.GetInt64(ordinal), reader.GetDouble(ordinal + 1), reader.GetInt64(ordinal + 2));
+}
+
+/// <summary>
+/// Counts the point and summary rows that chart reads fetch in the current async flow, so that a test can check a
+/// read stays bounded whatever the steps, by rows rather than by time.
+/// </summary>
+public static class CurveReadMeter
+{
+    private static readonly AsyncLocal<System.Runtime.CompilerServices.StrongBox<long>?> Current = new();
+
+    public static System.Runtime.CompilerServices.StrongBox<long> Start() => Current.Value = new System.Runtime.CompilerServices.StrongBox<long>();
+
+    internal static void Count()
+    {
+        if (Current.Value is { } rows) rows.Value++;
+    }
 }

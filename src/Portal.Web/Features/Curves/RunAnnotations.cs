@@ -29,6 +29,7 @@ public sealed class RunAnnotations(IDbContextFactory<PortalDbContext> dbFactory,
 
     public async Task<long> AddAsync(Actor actor, long runId, string? metric, long fromStep, long toStep, string? comment, CancellationToken cancellationToken = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, cancellationToken);
         RequireReviewer(actor);
         var text = comment?.Trim() ?? "";
         if (text.Length == 0) throw PortalError.Validation("Write a comment for the review.");
@@ -64,6 +65,7 @@ public sealed class RunAnnotations(IDbContextFactory<PortalDbContext> dbFactory,
 
     public async Task SetStateAsync(Actor actor, long annotationId, AnnotationState state, CancellationToken cancellationToken = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, cancellationToken);
         RequireReviewer(actor);
         if (!Enum.IsDefined(state)) throw PortalError.Validation("Unknown review state.");
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

@@ -25,7 +25,27 @@ public sealed partial class RunCharts
     /// <summary>The project the runs belong to (taken from the first run when not given).</summary>
     [Parameter] public long? ProjectId { get; set; }
 
+    /// <summary>A run may log thousands of metric names; a page draws this many charts and offers the rest by name.</summary>
+    public const int MaxCharts = 24;
+
     private ChartSet? _set;
+    private readonly List<string> _picked = [];
+
+    private IEnumerable<MetricChart> Shown => _set is null ? [] :
+        _set.Metrics.Take(MaxCharts).Concat(_picked.Select(name => _set.Metrics.Skip(MaxCharts).FirstOrDefault(m => m.Name == name)).OfType<MetricChart>());
+
+    private Task<IEnumerable<string>> SearchHiddenAsync(string? text, CancellationToken cancellationToken)
+    {
+        var shown = Shown.Select(m => m.Name).ToHashSet();
+        var hidden = (_set?.Metrics ?? []).Select(m => m.Name).Where(n => !shown.Contains(n));
+        if (!string.IsNullOrWhiteSpace(text)) hidden = hidden.Where(n => n.Contains(text, StringComparison.OrdinalIgnoreCase));
+        return Task.FromResult(hidden.Take(50));
+    }
+
+    private void ShowMetric(string? name)
+    {
+        if (name is not null && !_picked.Contains(name)) _picked.Add(name);
+    }
     private string? _error;
     private IReadOnlyList<AnnotationView> _annotations = [];
     private bool _canReview;
@@ -54,6 +74,7 @@ public sealed partial class RunCharts
         if (key == _loadedKey) return;
         _loadedKey = key;
         await DisposeChartsAsync();
+        _picked.Clear();
         try
         {
             _set = await Curves.GetChartSetAsync(ProjectId, RunIds);

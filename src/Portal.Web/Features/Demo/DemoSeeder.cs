@@ -45,7 +45,7 @@ public sealed class DemoSeeder(
         var team = new Dictionary<string, PortalUser>();
         foreach (var person in DemoPeople.All)
         {
-            var user = new PortalUser { UserName = person.UserName, DisplayName = person.DisplayName, SubTeam = person.SubTeam, Email = $"{person.UserName}@demo.portal.local" };
+            var user = new PortalUser { UserName = person.UserName, DisplayName = person.DisplayName, SubTeam = person.SubTeam, Email = person.UserName + DemoCredentials.EmailDomain };
             var created = await users.CreateAsync(user, Password);
             if (!created.Succeeded)
                 throw new InvalidOperationException($"Demo user {person.UserName}: {string.Join("; ", created.Errors.Select(e => e.Description))}");

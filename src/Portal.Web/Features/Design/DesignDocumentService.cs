@@ -130,6 +130,7 @@ public sealed class DesignDocumentService(
 
     public async Task<long> CreateAsync(Actor actor, long projectId, string title, ModelComponent? component, string markdownText, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         title = (title ?? "").Trim();
         if (title.Length == 0) throw PortalError.Validation("A design document needs a title.");
         if (title.Length > DesignLimits.MaxTitleLength) throw PortalError.Validation($"The title is longer than {DesignLimits.MaxTitleLength} characters.");
@@ -158,6 +159,7 @@ public sealed class DesignDocumentService(
     /// <summary>Only the author posts versions. A new version starts a new review round: verdicts belong to the version they were given on.</summary>
     public async Task<int> PostVersionAsync(Actor actor, long documentId, string markdownText, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var doc = await LoadForChangeAsync(db, documentId, ct);
         if (doc.AuthorId != actor.UserId) throw PortalError.Forbidden("Only the document's author can post a new version.");

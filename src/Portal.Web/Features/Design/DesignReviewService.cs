@@ -17,6 +17,7 @@ public sealed class DesignReviewService(
 {
     public async Task RequestReviewAsync(Actor actor, long documentId, string reviewerId, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var doc = await DesignDocumentService.LoadForChangeAsync(db, documentId, ct);
         if (doc.AuthorId != actor.UserId) throw PortalError.Forbidden("Only the document's author can request reviewers.");
@@ -44,6 +45,7 @@ public sealed class DesignReviewService(
     /// </summary>
     public async Task GiveVerdictAsync(Actor actor, long documentId, int versionNumber, Verdict verdict, string? comment, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         comment = comment?.Trim();
         if (comment?.Length > DesignLimits.MaxCommentLength) throw PortalError.Validation($"A comment is at most {DesignLimits.MaxCommentLength} characters.");
         if (verdict == Verdict.Comment && string.IsNullOrEmpty(comment)) throw PortalError.Validation("Write the comment first.");
@@ -85,6 +87,7 @@ public sealed class DesignReviewService(
     /// <summary>Anyone on the team may open a thread on any version, about the whole version or one line of it.</summary>
     public async Task<long> StartThreadAsync(Actor actor, long documentId, int versionNumber, int? line, string text, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         text = CheckComment(text);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var doc = await DesignDocumentService.LoadForChangeAsync(db, documentId, ct);
@@ -109,6 +112,7 @@ public sealed class DesignReviewService(
 
     public async Task ReplyAsync(Actor actor, long threadId, string text, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         text = CheckComment(text);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var thread = await db.ReviewThreads.FirstOrDefaultAsync(t => t.Id == threadId, ct)
@@ -125,6 +129,7 @@ public sealed class DesignReviewService(
     /// <summary>The thread's author or the document's author may delete a thread.</summary>
     public async Task DeleteThreadAsync(Actor actor, long threadId, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var thread = await db.ReviewThreads.FirstOrDefaultAsync(t => t.Id == threadId && !t.IsDeleted, ct)
                      ?? throw PortalError.NotFound("That thread does not exist or was already deleted.");

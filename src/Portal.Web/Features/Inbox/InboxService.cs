@@ -38,6 +38,7 @@ public sealed class InboxService(IDbContextFactory<PortalDbContext> dbFactory, L
 
     public async Task MarkReadAsync(Actor actor, long notificationId, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var n = await db.Notifications.FirstOrDefaultAsync(x => x.Id == notificationId && x.UserId == actor.UserId, ct)
                 ?? throw PortalError.NotFound("That notification is not in your inbox.");
@@ -49,6 +50,7 @@ public sealed class InboxService(IDbContextFactory<PortalDbContext> dbFactory, L
 
     public async Task MarkAllReadAsync(Actor actor, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow();
         var changed = await db.Notifications.Where(n => n.UserId == actor.UserId && n.ReadAt == null)

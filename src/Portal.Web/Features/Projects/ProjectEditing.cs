@@ -17,6 +17,7 @@ public sealed class ProjectEditing(
 
     public async Task<long> CreateAsync(Actor actor, ProjectForm form, CancellationToken cancellationToken = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, cancellationToken);
         actor.RequireLead("create projects");
         form.Validate();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -40,6 +41,7 @@ public sealed class ProjectEditing(
 
     public async Task UpdateAsync(Actor actor, long projectId, int expectedVersion, ProjectForm form, CancellationToken cancellationToken = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, cancellationToken);
         actor.RequireLead("edit projects");
         form.Validate();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -62,6 +64,7 @@ public sealed class ProjectEditing(
     /// <summary>Sets only the tolerance, the one setting the reproducibility dashboard edits.</summary>
     public async Task SetToleranceAsync(Actor actor, long projectId, double tolerance, CancellationToken cancellationToken = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, cancellationToken);
         actor.RequireLead("change a project's tolerance");
         ProjectForm.ValidateTolerance(tolerance);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -76,6 +79,7 @@ public sealed class ProjectEditing(
 
     public async Task AdvanceAsync(Actor actor, long projectId, int expectedVersion, CancellationToken cancellationToken = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, cancellationToken);
         actor.RequireLead("advance a project's stage");
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var project = await LoadAsync(db, projectId, expectedVersion, cancellationToken);
@@ -87,6 +91,7 @@ public sealed class ProjectEditing(
     /// <summary>Sends the project back to an earlier stage; the reason is kept in the history.</summary>
     public async Task SendBackAsync(Actor actor, long projectId, int expectedVersion, ReproductionStage to, string reason, CancellationToken cancellationToken = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, cancellationToken);
         actor.RequireLead("send a project back");
         if (string.IsNullOrWhiteSpace(reason)) throw PortalError.Validation("Say why the project goes back: the team reads it in the history.");
         if (reason.Length > MaxReasonLength) throw PortalError.Validation($"A reason may have at most {MaxReasonLength} characters.");

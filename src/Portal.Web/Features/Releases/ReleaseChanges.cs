@@ -20,6 +20,9 @@ public sealed record ReleaseChange(PortalDbContext Db, ReleaseEvidence Evidence,
 /// </summary>
 public sealed class ReleaseChanges(IDbContextFactory<PortalDbContext> dbFactory, ReleaseEvidenceReader reader, LiveUpdates live, TimeProvider clock)
 {
+    /// <summary>The acting user as the database has them now (docs/decisions: changes re-read the actor).</summary>
+    public Task<Actor> RefreshAsync(Actor actor, CancellationToken ct) => dbFactory.RefreshAsync(actor, ct);
+
     public async Task ChangeAsync(Actor actor, long releaseId, Func<ReleaseChange, Task<ReleaseNote>> change,
         bool draftOnly = true, CancellationToken ct = default)
     {

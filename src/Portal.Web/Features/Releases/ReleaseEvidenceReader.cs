@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Web.Data;
 using Portal.Web.Features.Design;
+using Portal.Web.Features.Runs;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Releases;
@@ -44,6 +45,10 @@ public sealed class ReleaseEvidenceReader
         var runs = await db.Runs.AsNoTracking().Include(r => r.FinalMetrics)
             .Where(r => runIds.Contains(r.Id)).OrderBy(r => r.Id).ToListAsync(ct);
 
+        // The bundle ships a run's newest checkpoint, so approvals cover the checkpoints' hashes.
+        var checkpoints = await db.RunArtifacts.AsNoTracking()
+            .Where(a => runIds.Contains(a.RunId) && a.Kind == ArtifactKinds.Checkpoint).ToListAsync(ct);
+
         var userIds = runs.Select(r => r.StartedById)
             .Concat(releases.SelectMany(r => r.Approvals).Select(a => a.LeadId))
             .Concat(releases.Select(r => r.CreatedById)).Distinct().ToList();
@@ -54,7 +59,10 @@ public sealed class ReleaseEvidenceReader
             var chosen = release.Runs.Select(r => r.RunId).ToHashSet();
             return new ReleaseEvidence(release, project,
                 stageTasks.Where(t => release.RequiredStages.Contains(t.Stage)).ToList(), taskComponents, designs,
-                runs.Where(r => chosen.Contains(r.Id)).ToList(), names);
+                runs.Where(r => chosen.Contains(r.Id)).ToList(), names)
+            {
+                Checkpoints = checkpoints.Where(a => chosen.Contains(a.RunId)).ToList(),
+            };
         }).ToList();
     }
 

@@ -42,6 +42,9 @@ public sealed record ReleaseEvidence(
     IReadOnlyDictionary<string, string> UserNames)
 {
     public double Tolerance => Release.Tolerance ?? Project.Tolerance;
+
+    /// <summary>The checkpoints the chosen runs stored: the bundle ships one of them, so approvals cover their hashes.</summary>
+    public IReadOnlyList<RunArtifact> Checkpoints { get; init; } = [];
     public string NameOf(string userId) => UserNames.TryGetValue(userId, out var n) ? n : userId;
 }
 
@@ -208,7 +211,7 @@ public static class ReleaseGates
         var r = e.Release;
         s.Append("release|").Append(r.Name).Append('|').Append(r.Version).Append('|').Append(r.Variant).Append('|').Append(r.Commit)
             .Append("|stages:").Append(string.Join(',', r.RequiredStages.Order().Select(x => (int)x)))
-            .Append("|seeds:").Append(r.MinSeeds).Append("|tol:").Append(F(e.Tolerance, "R")).Append('\n');
+            .Append("|seeds:").Append(r.MinSeeds).Append("|approvals:").Append(r.RequiredApprovals).Append("|tol:").Append(F(e.Tolerance, "R")).Append('\n');
         foreach (var c in e.Project.Claims.OrderBy(c => c.Id))
             s.Append("claim|").Append(c.Metric).Append('|').Append(c.Dataset).Append('|').Append(c.Split).Append('|').Append(F(c.Value, "R")).Append('\n');
         foreach (var t in e.StageTasks.OrderBy(t => t.Id))
@@ -222,6 +225,10 @@ public static class ReleaseGates
                 .Append('|').Append(run.Dataset).Append('|').Append(run.Split).Append('|').Append(run.Commit);
             foreach (var m in run.FinalMetrics.OrderBy(m => m.Name, StringComparer.Ordinal))
                 s.Append('|').Append(m.Name).Append('=').Append(F(m.Value, "R"));
+            // The newest checkpoint is the one a bundle would ship from this run (ReleasePublisher picks it the same way).
+            var checkpoint = e.Checkpoints.Where(a => a.RunId == run.Id && a.Kind == "checkpoint")
+                .OrderByDescending(a => a.Step ?? -1).ThenByDescending(a => a.Id).FirstOrDefault();
+            if (checkpoint is not null) s.Append("|checkpoint:").Append(checkpoint.Step).Append(':').Append(checkpoint.Sha256);
             s.Append('\n');
         }
         s.Append("card|").Append(r.ModelCardMarkdown.ReplaceLineEndings("\n").Trim());

@@ -21,6 +21,7 @@ public sealed class ReleasePublisher(IDbContextFactory<PortalDbContext> dbFactor
 
     public async Task PublishAsync(Actor actor, long releaseId, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         actor.RequireLead("publish a release");
         string? temporary = null, bundlePath = null;
         try

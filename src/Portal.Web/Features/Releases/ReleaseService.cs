@@ -72,11 +72,12 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
             RunEnvironments.Compare(e.ChosenRuns.Select(r => (r.Id, RunEnvironments.Parse(r.EnvironmentJson))).ToList()));
     }
 
-    public Task<long> CreateAsync(Actor actor, long projectId, ReleaseInput input, CancellationToken ct = default)
+    public async Task<long> CreateAsync(Actor actor, long projectId, ReleaseInput input, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         actor.RequireLead("create a release");
         Validate(input);
-        return changes.CreateAsync(actor, async db =>
+        return await changes.CreateAsync(actor, async db =>
         {
             var project = await db.Projects.AsNoTracking().Include(p => p.Claims).FirstOrDefaultAsync(p => p.Id == projectId, ct)
                           ?? throw PortalError.NotFound($"There is no project {projectId}.");
@@ -88,11 +89,12 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
         }, ct);
     }
 
-    public Task UpdateAsync(Actor actor, long releaseId, ReleaseInput input, CancellationToken ct = default)
+    public async Task UpdateAsync(Actor actor, long releaseId, ReleaseInput input, CancellationToken ct = default)
     {
-        Validate(input);
+        actor = await dbFactory.RefreshAsync(actor, ct);
         actor.RequireLead("edit a release");
-        return changes.ChangeAsync(actor, releaseId, async c =>
+        Validate(input);
+        await changes.ChangeAsync(actor, releaseId, async c =>
         {
             await RequireUniqueAsync(c.Db, c.Release.ProjectId, input, releaseId, ct);
             Apply(c.Release, input);
@@ -103,10 +105,11 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
         }, ct: ct);
     }
 
-    public Task ChooseRunsAsync(Actor actor, long releaseId, IReadOnlyCollection<long> runIds, CancellationToken ct = default)
+    public async Task ChooseRunsAsync(Actor actor, long releaseId, IReadOnlyCollection<long> runIds, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         actor.RequireLead("choose a release's runs");
-        return changes.ChangeAsync(actor, releaseId, async c =>
+        await changes.ChangeAsync(actor, releaseId, async c =>
         {
             var ids = runIds.Distinct().ToList();
             var found = await c.Db.Runs.Where(r => ids.Contains(r.Id) && r.ProjectId == c.Release.ProjectId).Select(r => r.Id).ToListAsync(ct);
@@ -119,10 +122,11 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
         }, ct: ct);
     }
 
-    public Task SaveModelCardAsync(Actor actor, long releaseId, string markdown, CancellationToken ct = default)
+    public async Task SaveModelCardAsync(Actor actor, long releaseId, string markdown, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         actor.RequireLead("edit the model card");
-        return changes.ChangeAsync(actor, releaseId, c =>
+        await changes.ChangeAsync(actor, releaseId, c =>
         {
             if (markdown.Length > 100_000) throw PortalError.Validation("The model card is longer than 100,000 characters.");
             c.Release.ModelCardMarkdown = markdown;
@@ -133,10 +137,11 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
     }
 
     /// <summary>Rewrites the card from the template and the current evidence; sections only a person can fill say TODO.</summary>
-    public Task PrefillModelCardAsync(Actor actor, long releaseId, CancellationToken ct = default)
+    public async Task PrefillModelCardAsync(Actor actor, long releaseId, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         actor.RequireLead("edit the model card");
-        return changes.ChangeAsync(actor, releaseId, c =>
+        await changes.ChangeAsync(actor, releaseId, c =>
         {
             c.Release.ModelCardMarkdown = ModelCardTemplate.Prefill(c.Evidence.Project, c.Release, ReleaseGates.Claims(c.Evidence), c.Evidence.ChosenRuns);
             return Task.FromResult(new ReleaseNote(ReleaseActions.CardEdited, "prefilled from the template and the chosen runs", ChangesEvidence: true));
@@ -144,12 +149,13 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
     }
 
     /// <summary>Leads and mentors comment, on drafts and published releases alike; members read.</summary>
-    public Task CommentAsync(Actor actor, long releaseId, string text, CancellationToken ct = default)
+    public async Task CommentAsync(Actor actor, long releaseId, string text, CancellationToken ct = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, ct);
         if (!actor.IsLead && !actor.IsMentor) throw PortalError.Forbidden("Only leads and mentors can comment on a release.");
         if (string.IsNullOrWhiteSpace(text)) throw PortalError.Validation("Write a comment first.");
         if (text.Length > 4000) throw PortalError.Validation("A comment is at most 4,000 characters.");
-        return changes.ChangeAsync(actor, releaseId, _ => Task.FromResult(new ReleaseNote(ReleaseActions.Commented, text.Trim())), draftOnly: false, ct);
+        await changes.ChangeAsync(actor, releaseId, _ => Task.FromResult(new ReleaseNote(ReleaseActions.Commented, text.Trim())), draftOnly: false, ct);
     }
 
     private static void Validate(ReleaseInput input)

@@ -9,15 +9,18 @@ public sealed class ReleaseSignOff(ReleaseChanges changes, InboxNotifier inbox)
     public Task ApproveAsync(Actor actor, long releaseId, CancellationToken ct = default) =>
         DecideAsync(actor, releaseId, ReleaseDecision.Approve, null, ct);
 
-    public Task RejectAsync(Actor actor, long releaseId, string reason, CancellationToken ct = default)
+    public async Task RejectAsync(Actor actor, long releaseId, string reason, CancellationToken ct = default)
     {
+        actor = await changes.RefreshAsync(actor, ct);
+        actor.RequireLead("reject a release");
         if (string.IsNullOrWhiteSpace(reason)) throw PortalError.Validation("Say why the release is rejected.");
         if (reason.Length > 2000) throw PortalError.Validation("A reason is at most 2,000 characters.");
-        return DecideAsync(actor, releaseId, ReleaseDecision.Reject, reason.Trim(), ct);
+        await DecideAsync(actor, releaseId, ReleaseDecision.Reject, reason.Trim(), ct);
     }
 
     private async Task DecideAsync(Actor actor, long releaseId, ReleaseDecision decision, string? reason, CancellationToken ct)
     {
+        actor = await changes.RefreshAsync(actor, ct);
         actor.RequireLead($"{(decision == ReleaseDecision.Approve ? "approve" : "reject")} a release");
         string? notified = null;
         await changes.ChangeAsync(actor, releaseId, c =>

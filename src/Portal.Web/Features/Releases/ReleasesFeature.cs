@@ -29,7 +29,7 @@ public static class ReleasesFeature
         {
             await signOff.ApproveAsync(Actor.From(http.User), id, ct);
             return Results.NoContent();
-        });
+        }).RequireAntiforgeryToken();
         return app;
     }
 }

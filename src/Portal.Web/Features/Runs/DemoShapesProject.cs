@@ -54,7 +54,7 @@ public sealed class DemoShapesProject(IConfiguration configuration, TimeProvider
 
         // Without a local agent (no demo token configured) a queued run would only wait, so none is queued.
         if (string.IsNullOrWhiteSpace(token)) return;
-        await AgentTokenService.AddAsync(db, "Demo local agent", token.Trim(), team["techlead"].Id, now);
+        await AgentTokenService.AddAsync(db, DemoCredentials.AgentTokenName, token.Trim(), team["techlead"].Id, now);
         db.Runs.Add(new Run
         {
             ProjectId = project.Id,

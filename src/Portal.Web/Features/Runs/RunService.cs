@@ -31,6 +31,7 @@ public sealed partial class RunService(IDbContextFactory<PortalDbContext> dbFact
 
     public async Task<long> StartAsync(Actor actor, long projectId, StartRunRequest request)
     {
+        actor = await dbFactory.RefreshAsync(actor);
         if (!actor.IsMember && !actor.IsLead) throw PortalError.Forbidden("Only team members and leads can start runs.");
         await using var db = await dbFactory.CreateDbContextAsync();
         var project = await db.Projects.FindAsync(projectId) ?? throw PortalError.NotFound("That project does not exist.");
@@ -102,6 +103,7 @@ public sealed partial class RunService(IDbContextFactory<PortalDbContext> dbFact
 
     public async Task CancelAsync(Actor actor, long runId)
     {
+        actor = await dbFactory.RefreshAsync(actor);
         await using var db = await dbFactory.CreateDbContextAsync();
         var run = await db.Runs.FindAsync(runId) ?? throw PortalError.NotFound("That run does not exist.");
         RequireStarterOrLead(actor, run, "cancel");
@@ -123,6 +125,7 @@ public sealed partial class RunService(IDbContextFactory<PortalDbContext> dbFact
     /// </summary>
     public async Task ResumeAsync(Actor actor, long runId)
     {
+        actor = await dbFactory.RefreshAsync(actor);
         await using var db = await dbFactory.CreateDbContextAsync();
         var run = await db.Runs.Include(r => r.FinalMetrics).FirstOrDefaultAsync(r => r.Id == runId)
                   ?? throw PortalError.NotFound("That run does not exist.");

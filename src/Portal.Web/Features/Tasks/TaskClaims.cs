@@ -17,6 +17,7 @@ public sealed class TaskClaims(
 {
     public async Task ClaimAsync(Actor actor, long taskId, CancellationToken cancellationToken = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, cancellationToken);
         if (!TaskRules.CanClaim(actor)) throw PortalError.Forbidden("Only members and leads claim tasks.");
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         // Microsoft.Data.Sqlite begins IMMEDIATE: the write lock is taken here, so the check and the write cannot interleave.
@@ -35,6 +36,7 @@ public sealed class TaskClaims(
     /// <summary>A lead gives a task to someone (or moves it from one person to another); the new holder is notified.</summary>
     public async Task AssignAsync(Actor actor, long taskId, string assigneeId, CancellationToken cancellationToken = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, cancellationToken);
         actor.RequireLead("assign tasks");
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -70,6 +72,7 @@ public sealed class TaskClaims(
 
     private async Task ChangeHeldAsync(Actor actor, long taskId, TaskAction action, CancellationToken cancellationToken)
     {
+        actor = await dbFactory.RefreshAsync(actor, cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var task = await db.Tasks.FirstOrDefaultAsync(t => t.Id == taskId, cancellationToken)
                    ?? throw PortalError.NotFound($"There is no task {taskId}.");

@@ -11,6 +11,7 @@ public sealed class TaskEditing(
 {
     public async Task<long> CreateAsync(Actor actor, long projectId, TaskForm form, CancellationToken cancellationToken = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, cancellationToken);
         actor.RequireLead("create tasks");
         Validate(form);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -31,6 +32,7 @@ public sealed class TaskEditing(
 
     public async Task UpdateAsync(Actor actor, long taskId, int expectedVersion, TaskForm form, CancellationToken cancellationToken = default)
     {
+        actor = await dbFactory.RefreshAsync(actor, cancellationToken);
         actor.RequireLead("edit tasks");
         Validate(form);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
