@@ -8,6 +8,8 @@ cd "$(dirname "$0")"
 
 need=()
 command -v chromium >/dev/null || need+=(chromium)
+# The differential tests run the PyTorch reference of YOLOv4-tiny with Debian's own python.
+/usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing ${need[*]} (Debian packages) ..."
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
