@@ -260,6 +260,10 @@ public sealed class AgentHost : IAsyncDisposable
                 using (var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(config.ConfigJson)))
                     await portal.UploadAsync(config.RunId, "config", stream, "config.json", null, token);
                 break;
+            case ReportItem report:
+                using (var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(report.ReportJson)))
+                    await portal.UploadAsync(report.RunId, "differential", stream, "differential.json", null, token);
+                break;
             case CheckpointItem checkpoint:
                 if (!File.Exists(checkpoint.Path))
                 {

@@ -10,16 +10,6 @@ namespace Portal.Agent;
 /// </summary>
 public static class CompareCommand
 {
-    /// <summary>Known cross-framework faults that --plant puts into our model, to see the comparison catch them.</summary>
-    public static readonly IReadOnlyDictionary<string, Yolov4TinyOptions> Faults = new Dictionary<string, Yolov4TinyOptions>
-    {
-        ["bn-eps"] = new() { BatchNormEpsilon = 1e-3 },
-        ["bn-momentum"] = new() { BatchNormMomentum = 0.1 },
-        ["leaky-slope"] = new() { LeakySlope = 0.01 },
-        ["tf-padding"] = new() { Padding = ConvPadding.TensorFlowSame },
-        ["bilinear-upsample"] = new() { Upsampling = Upsampling.Bilinear },
-    };
-
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         string? recipe = null, reference = null, plant = null;
@@ -44,9 +34,9 @@ public static class CompareCommand
             return 2;
         }
         Yolov4TinyOptions? variant = null;
-        if (plant is not null && !Faults.TryGetValue(plant, out variant))
+        if (plant is not null && !DifferentialJob.Faults.TryGetValue(plant, out variant))
         {
-            error.WriteLine($"Unknown fault '{plant}': use one of {string.Join(", ", Faults.Keys)}.");
+            error.WriteLine($"Unknown fault '{plant}': use one of {string.Join(", ", DifferentialJob.Faults.Keys)}.");
             return 2;
         }
         try
@@ -65,7 +55,7 @@ public static class CompareCommand
 
     private static int Usage(TextWriter error)
     {
-        error.WriteLine("Usage: Portal.Agent compare --recipe yolov4-tiny --reference DIR [--json] [--plant " + string.Join("|", Faults.Keys) + "]");
+        error.WriteLine("Usage: Portal.Agent compare --recipe yolov4-tiny --reference DIR [--json] [--plant " + string.Join("|", DifferentialJob.Faults.Keys) + "]");
         error.WriteLine("DIR holds what `/usr/bin/python3 agents/reference/yolov4_tiny.py --out DIR` wrote.");
         return 2;
     }

@@ -13,6 +13,7 @@ namespace Portal.Agent.Outbox;
 [JsonDerivedType(typeof(ConfigItem), "config")]
 [JsonDerivedType(typeof(CheckpointItem), "checkpoint")]
 [JsonDerivedType(typeof(FinishedItem), "finished")]
+[JsonDerivedType(typeof(ReportItem), "report")]
 public abstract record OutboxItem(long RunId);
 
 public sealed record MetricsItem(long RunId, IReadOnlyList<MetricPointDto> Points) : OutboxItem(RunId);
@@ -24,6 +25,9 @@ public sealed record ConfigItem(long RunId, string ConfigJson) : OutboxItem(RunI
 
 /// <summary>Upload of a checkpoint file, then <see cref="IAgentHub.CheckpointSaved"/>.</summary>
 public sealed record CheckpointItem(long RunId, long Step, string Path) : OutboxItem(RunId);
+
+/// <summary>Upload of a differential run's per-layer report (JSON) as an artifact of kind "differential".</summary>
+public sealed record ReportItem(long RunId, string ReportJson) : OutboxItem(RunId);
 
 public sealed record FinishedItem(long RunId, RunOutcome Outcome) : OutboxItem(RunId);
 

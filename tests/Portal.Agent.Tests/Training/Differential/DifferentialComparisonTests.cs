@@ -62,7 +62,7 @@ public sealed class DifferentialComparisonTests(ReferenceFixture reference)
     [InlineData("bn-momentum", "backbone.stem0.bn.running_mean", "momentum", "0.1")]
     public void A_planted_cross_framework_fault_is_caught_at_its_layer_and_its_cause_named(string fault, string layer, string cause, string fitted)
     {
-        var report = Compare(Portal.Agent.CompareCommand.Faults[fault]);
+        var report = Compare(DifferentialJob.Faults[fault]);
 
         Assert.False(report.Passed);
         Assert.Equal(layer, report.FirstDivergingLayer);
@@ -76,7 +76,7 @@ public sealed class DifferentialComparisonTests(ReferenceFixture reference)
     [Fact]
     public void The_report_survives_a_round_trip_through_its_json()
     {
-        var report = Compare(Portal.Agent.CompareCommand.Faults["leaky-slope"]);
+        var report = Compare(DifferentialJob.Faults["leaky-slope"]);
 
         var back = ReportFormat.FromJson(ReportFormat.ToJson(report));
 
