@@ -40,7 +40,10 @@ internal static class ReleaseEvidenceLoader
         var userIds = runs.Select(r => r.StartedById).Concat(release.Approvals.Select(a => a.LeadId)).Append(release.CreatedById).Distinct().ToList();
         var names = await db.Users.Where(u => userIds.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.DisplayName, ct);
 
-        return new ReleaseEvidence(release, project, stageTasks, taskComponents, designs, runs, names);
+        var differential = await db.Runs.AsNoTracking().Include(r => r.FinalMetrics)
+            .Where(r => r.ProjectId == project.Id && r.Recipe == Portal.Training.Differential.DifferentialJob.JobType).OrderBy(r => r.Id).ToListAsync(ct);
+
+        return new ReleaseEvidence(release, project, stageTasks, taskComponents, designs, runs, names) { DifferentialRuns = differential };
     }
 
     /// <summary>

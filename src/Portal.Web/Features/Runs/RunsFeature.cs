@@ -14,6 +14,7 @@ public static class RunsFeature
         services.AddSingleton<RunDispatch>();
         services.AddSingleton<ArtifactStore>();
         services.AddScoped<RunService>();
+        services.AddSingleton<DifferentialRuns>();
         services.AddSingleton<IDemoContributor, DemoShapesProject>();
         return services;
     }
