@@ -16,6 +16,7 @@ public static class RunsFeature
         services.AddScoped<RunService>();
         services.AddSingleton<DifferentialRuns>();
         services.AddSingleton<IDemoContributor, DemoShapesProject>();
+        services.AddSingleton<IDemoContributor, DemoDifferentialRuns>();
         return services;
     }
 }
