@@ -10,6 +10,8 @@ need=()
 command -v chromium >/dev/null || need+=(chromium)
 # The COCO evaluator's reference implementation runs on Debian's python3 with numpy.
 /usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
+# The differential tests run the PyTorch reference of YOLOv4-tiny with Debian's own python.
+/usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing ${need[*]} (Debian packages) ..."
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi

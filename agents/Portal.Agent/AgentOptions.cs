@@ -28,6 +28,9 @@ public sealed class AgentOptions
     /// <summary>An installed PyTorch's torch/lib folder to use as libtorch (e.g. its CUDA build); also PORTAL_AGENT_LIBTORCH.</summary>
     public string? LibTorchPath { get; set; }
 
+    /// <summary>The Python with PyTorch that a differential job runs the reference with (Debian's python3-torch is for /usr/bin/python3).</summary>
+    public string Python { get; set; } = "/usr/bin/python3";
+
     /// <summary>libtorch intra-op threads; 0 leaves libtorch's default.</summary>
     public int TorchThreads { get; set; }
 

@@ -15,6 +15,7 @@ public static class AgentCommandLine
         ["--device"] = "Agent:Device",
         ["--libtorch"] = "Agent:LibTorchPath",
         ["--threads"] = "Agent:TorchThreads",
+        ["--python"] = "Agent:Python",
     };
 }
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Portal.Agent.Outbox;
 using Portal.Contracts;
 using Portal.Training;
+using Portal.Training.Differential;
 using Portal.Training.Recipes;
 using static TorchSharp.torch;
 
@@ -43,6 +44,12 @@ internal sealed class JobRunner(JobAssignment job, AgentOptions options, Device 
                 outbox.Append(new ConfigItem(job.RunId, job.ConfigJson));
             }
 
+            if (job.Recipe == DifferentialJob.JobType)
+            {
+                await RunDifferentialAsync(sink, workDirectory, cancellationToken);
+                return;
+            }
+
             logger.LogInformation("Run {RunId}: training {Recipe} on {Device}.", job.RunId, job.Recipe, device.type);
             var result = await Task.Factory.StartNew(() =>
             {
@@ -68,7 +75,7 @@ internal sealed class JobRunner(JobAssignment job, AgentOptions options, Device 
         catch (Exception e)
         {
             lastStep = run?.LastCompletedStep ?? lastStep;
-            var reason = e is TrainingFailedException or PortalRefusedException or InvalidDataException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            var reason = e is TrainingFailedException or PortalRefusedException or InvalidDataException or DifferentialException ? e.Message : $"{e.GetType().Name}: {e.Message}";
             logger.LogError(e, "Run {RunId} failed at step {Step}.", job.RunId, lastStep);
             sink.Log($"Failed at step {lastStep}: {reason}");
             Finish(RunOutcomeStatus.Failed, new Dictionary<string, double>(), reason, lastStep);
@@ -77,6 +84,24 @@ internal sealed class JobRunner(JobAssignment job, AgentOptions options, Device 
         {
             run?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// A differential job: the reference script runs here (the agent has PyTorch), then the comparison; the report goes
+    /// up as an artifact before the outcome. A divergence is a finished run whose "passed" metric is 0; a reference
+    /// that cannot be used fails the run, so it is never recorded as passed.
+    /// </summary>
+    private async Task RunDifferentialAsync(OutboxSink sink, string workDirectory, CancellationToken cancellationToken)
+    {
+        var config = DifferentialJob.ParseConfig(job.ConfigJson);
+        sink.Log($"Writing the PyTorch reference ({config.Recipe}, input {config.InputSize}, batch {config.Batch}, seed {config.ReferenceSeed}) with {options.Python}.");
+        var report = await Task.Factory.StartNew(() => DifferentialJob.Run(options.Python, config, workDirectory, cancellationToken),
+            cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        sink.Log(report.Passed
+            ? $"All {report.Layers.Count} tensors within tolerance (loss {report.Loss:G9}, reference {report.ReferenceLoss:G9})."
+            : $"{report.Layers.Count(l => !l.Passed)} of {report.Layers.Count} tensors out of tolerance; first diverging: {report.FirstDivergingLayer}. {report.LikelyCause}");
+        outbox.Append(new ReportItem(job.RunId, ReportFormat.ToJson(report)));
+        Finish(RunOutcomeStatus.Succeeded, DifferentialJob.Metrics(report), null, 0);
     }
 
     private void Finish(RunOutcomeStatus status, IReadOnlyDictionary<string, double> metrics, string? error, long lastStep) =>

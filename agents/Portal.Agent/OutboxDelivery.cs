@@ -104,6 +104,7 @@ internal sealed class OutboxDelivery(DurableOutbox outbox, PortalClient portal, 
         ConfigItem config => UploadConfigAsync(config, token),
         CheckpointItem checkpoint => UploadCheckpointAsync(checkpoint, token),
         EnvironmentItem environment => ReportEnvironmentAsync(environment, token),
+        ReportItem report => UploadReportAsync(report, token),
         FinishedItem finished => ReportOutcomeAsync(finished, token),
         _ => Task.CompletedTask,
     };
@@ -162,6 +163,12 @@ internal sealed class OutboxDelivery(DurableOutbox outbox, PortalClient portal, 
     {
         using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(config.ConfigJson));
         await RefusedIsDroppedAsync(() => portal.UploadAsync(config.RunId, "config", stream, "config.json", null, token), "the config", config.RunId);
+    }
+
+    private async Task UploadReportAsync(ReportItem report, CancellationToken token)
+    {
+        using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(report.ReportJson));
+        await RefusedIsDroppedAsync(() => portal.UploadAsync(report.RunId, "differential", stream, "differential.json", null, token), "the differential report", report.RunId);
     }
 
     private async Task UploadCheckpointAsync(CheckpointItem checkpoint, CancellationToken token)

@@ -3,8 +3,14 @@ using System.Text.Json.Serialization;
 
 namespace Portal.Training;
 
+/// <summary>A job's config that can say what is wrong with it.</summary>
+public interface ICheckedConfig
+{
+    IEnumerable<string> Check();
+}
+
 /// <summary>Hyperparameters every recipe shares. Property names are camelCase in the job's config JSON.</summary>
-public class TrainingConfig
+public class TrainingConfig : ICheckedConfig
 {
     public int Steps { get; init; } = 600;
     public int BatchSize { get; init; } = 32;
@@ -39,7 +45,7 @@ internal static class ConfigJson
     };
 
     /// <summary>Parses and checks a config; returns the config or the reasons it is refused.</summary>
-    public static (T? Config, IReadOnlyList<string> Errors) Parse<T>(string? json) where T : TrainingConfig, new()
+    public static (T? Config, IReadOnlyList<string> Errors) Parse<T>(string? json) where T : class, ICheckedConfig, new()
     {
         if (string.IsNullOrWhiteSpace(json)) json = "{}";
         T? config;

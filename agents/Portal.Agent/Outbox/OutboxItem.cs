@@ -14,6 +14,7 @@ namespace Portal.Agent.Outbox;
 [JsonDerivedType(typeof(CheckpointItem), "checkpoint")]
 [JsonDerivedType(typeof(FinishedItem), "finished")]
 [JsonDerivedType(typeof(EnvironmentItem), "environment")]
+[JsonDerivedType(typeof(ReportItem), "report")]
 public abstract record OutboxItem(long RunId);
 
 public sealed record MetricsItem(long RunId, IReadOnlyList<MetricPointDto> Points) : OutboxItem(RunId);
@@ -28,6 +29,9 @@ public sealed record CheckpointItem(long RunId, long Step, string Path) : Outbox
 
 /// <summary>The environment the run trains in, sent when the agent starts or resumes it.</summary>
 public sealed record EnvironmentItem(long RunId, RunEnvironment Environment) : OutboxItem(RunId);
+
+/// <summary>Upload of a differential run's per-layer report (JSON) as an artifact of kind "differential".</summary>
+public sealed record ReportItem(long RunId, string ReportJson) : OutboxItem(RunId);
 
 public sealed record FinishedItem(long RunId, RunOutcome Outcome) : OutboxItem(RunId);
 

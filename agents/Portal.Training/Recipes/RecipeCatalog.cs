@@ -20,6 +20,7 @@ public static class RecipeCatalog
 {
     public const string Detector = "detector";
     public const string Classifier = "classifier";
+    public const string Yolov4TinyName = "yolov4-tiny";
 
     public static IReadOnlyList<RecipeInfo> All { get; } =
     [
@@ -31,6 +32,14 @@ public static class RecipeCatalog
             "A small ResNet-style classifier (three residual blocks) on synthetic shape classes; accuracy.",
             Data.SyntheticClasses.DatasetName, "val",
             JsonSerializer.Serialize(new ClassifierConfig(), ConfigJson.Options), ["accuracy", "loss"]),
+        new(Yolov4TinyName,
+            "YOLOv4-tiny (CSP tiny backbone, YOLO heads at strides 32 and 16, CIoU/objectness/class loss) on synthetic shapes at 416 pixels; COCO-style AP. Checked layer by layer against its PyTorch reference by a differential run.",
+            Data.SyntheticShapes.DatasetName, "val",
+            JsonSerializer.Serialize(new Yolov4TinyConfig(), ConfigJson.Options), ["AP", "AP50", "AP75"]),
+        new(Differential.DifferentialJob.JobType,
+            "Differential test of yolov4-tiny: the agent runs the PyTorch reference, loads its weights through the checked name mapping, and compares every layer output, the loss and every gradient.",
+            "reference inputs", "fixed",
+            JsonSerializer.Serialize(new Differential.DifferentialConfig(), ConfigJson.Options), ["passed", "tensors", "outOfTolerance"]),
     ];
 
     public static RecipeInfo? Find(string recipe) => All.FirstOrDefault(r => r.Name == recipe);
@@ -40,6 +49,8 @@ public static class RecipeCatalog
     {
         Detector => ConfigJson.Parse<DetectorConfig>(configJson).Errors,
         Classifier => ConfigJson.Parse<ClassifierConfig>(configJson).Errors,
+        Yolov4TinyName => ConfigJson.Parse<Yolov4TinyConfig>(configJson).Errors,
+        Differential.DifferentialJob.JobType => ConfigJson.Parse<Differential.DifferentialConfig>(configJson).Errors,
         _ => [$"Unknown recipe '{recipe}'. Known recipes: {string.Join(", ", All.Select(r => r.Name))}."],
     };
 
@@ -48,11 +59,13 @@ public static class RecipeCatalog
     {
         var errors = Validate(recipe, configJson);
         if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors), nameof(configJson));
+        if (recipe == Differential.DifferentialJob.JobType) throw new ArgumentException("A differential job is not a training run: use DifferentialJob.Run.", nameof(recipe));
         var json = string.IsNullOrWhiteSpace(configJson) ? "{}" : configJson;
         CpuKernels.UseAtenConvolutions();
         return recipe switch
         {
             Detector => new DetectorRun(ConfigJson.Parse<DetectorConfig>(json).Config!, json, seed, device),
+            Yolov4TinyName => new Yolov4TinyRun(ConfigJson.Parse<Yolov4TinyConfig>(json).Config!, json, seed, device),
             _ => new ClassifierRun(ConfigJson.Parse<ClassifierConfig>(json).Config!, json, seed, device),
         };
     }

@@ -44,9 +44,12 @@ public sealed class ReleaseJourneyTests : IClassFixture<PortalAppFactory>, IClas
 
         // The team completes the evidence; the open page follows without a reload.
         await CompleteEvidenceAsync(projectId, releaseId);
-        foreach (var gate in new[] { "Stages", "Design", "Reproducibility", "Seeds", "IndependentRerun", "ModelCard" })
+        foreach (var gate in new[] { "Stages", "Design", "Reproducibility", "Seeds", "IndependentRerun", "ModelCard", "ReferenceMatch" })
             await Expect(lead, $"gate-{gate}", "Pass");
         await Expect(lead, "gate-SignOff", "Fail");
+        // The refusal's snackbar lists every failing gate and can lie over the button until it closes.
+        foreach (var close in await lead.Locator(".mud-snackbar button").AllAsync()) await close.ClickAsync();
+        await lead.Locator(".mud-snackbar").First.WaitForAsync(new() { State = WaitForSelectorState.Detached });
 
         await lead.ClickAsync("[data-testid=approve]");
         await lead.WaitForSelectorAsync("[data-testid=gate-SignOff] >> text=1 of 2 lead approvals.");
@@ -146,6 +149,13 @@ public sealed class ReleaseJourneyTests : IClassFixture<PortalAppFactory>, IClas
                     new RunArtifact { RunId = run.Id, Kind = "config", FileName = "config.json", StoragePath = Path.Combine("artifacts", run.Id.ToString(), "config.json"), CreatedAt = DateTimeOffset.UtcNow });
                 ids.Add(run.Id);
             }
+            // The implementation was compared with the reference at the release's commit, every tensor within tolerance.
+            db.Runs.Add(new Run
+            {
+                ProjectId = projectId, Recipe = "differential", Commit = "feedbeef", Dataset = "reference inputs", Split = "fixed", Status = RunStatus.Succeeded,
+                StartedById = member2, QueuedAt = DateTimeOffset.UtcNow, EndedAt = DateTimeOffset.UtcNow.AddMinutes(2),
+                FinalMetrics = [new RunFinalMetric { Name = "passed", Value = 1 }, new RunFinalMetric { Name = "tensors", Value = 178 }, new RunFinalMetric { Name = "outOfTolerance", Value = 0 }],
+            });
             await db.SaveChangesAsync();
             return ids;
         });

@@ -91,6 +91,25 @@ public sealed class ReleaseTestBed : PortalTestHost, IAsyncLifetime
         return run.Id;
     }
 
+    /// <summary>A finished differential run with the metrics an agent reports (passed, tensors, outOfTolerance).</summary>
+    public async Task<long> AddDifferentialRunAsync(bool passed, string commit = "abc1234", RunStatus status = RunStatus.Succeeded)
+    {
+        await using var db = await Db.CreateDbContextAsync();
+        var now = DateTimeOffset.UtcNow;
+        var run = new Run
+        {
+            ProjectId = ProjectId, Recipe = "differential", Commit = commit, Dataset = "reference inputs", Split = "fixed", Status = status,
+            StartedById = Member1.UserId, QueuedAt = now, StartedAt = now, EndedAt = now.AddMinutes(1), ConfigJson = "{}",
+            FinalMetrics = status == RunStatus.Succeeded
+                ? [new RunFinalMetric { Name = "passed", Value = passed ? 1 : 0 }, new RunFinalMetric { Name = "tensors", Value = 178 },
+                   new RunFinalMetric { Name = "outOfTolerance", Value = passed ? 0 : 174 }]
+                : [],
+        };
+        db.Runs.Add(run);
+        await db.SaveChangesAsync();
+        return run.Id;
+    }
+
     public async Task<long> AddTaskAsync(ReproductionStage stage, ModelComponent component, ProjectTaskStatus status)
     {
         await using var db = await Db.CreateDbContextAsync();
@@ -161,6 +180,7 @@ public sealed class ReleaseTestBed : PortalTestHost, IAsyncLifetime
         };
         await Releases.ChooseRunsAsync(Lead1, releaseId, runs);
         await Releases.SaveModelCardAsync(Lead1, releaseId, FilledCard);
+        await AddDifferentialRunAsync(passed: true);
         return runs[0];
     }
 }

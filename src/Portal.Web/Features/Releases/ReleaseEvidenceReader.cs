@@ -49,6 +49,9 @@ public sealed class ReleaseEvidenceReader
         var checkpoints = await db.RunArtifacts.AsNoTracking()
             .Where(a => runIds.Contains(a.RunId) && a.Kind == ArtifactKinds.Checkpoint).ToListAsync(ct);
 
+        var differential = await db.Runs.AsNoTracking().Include(r => r.FinalMetrics)
+            .Where(r => r.ProjectId == projectId && r.Recipe == Portal.Training.Differential.DifferentialJob.JobType).OrderBy(r => r.Id).ToListAsync(ct);
+
         var userIds = runs.Select(r => r.StartedById)
             .Concat(releases.SelectMany(r => r.Approvals).Select(a => a.LeadId))
             .Concat(releases.Select(r => r.CreatedById)).Distinct().ToList();
@@ -62,6 +65,7 @@ public sealed class ReleaseEvidenceReader
                 runs.Where(r => chosen.Contains(r.Id)).ToList(), names)
             {
                 Checkpoints = checkpoints.Where(a => chosen.Contains(a.RunId)).ToList(),
+                DifferentialRuns = differential,
             };
         }).ToList();
     }

@@ -8,7 +8,7 @@ using Portal.Web.Features.Tasks;
 
 namespace Portal.Web.Features.Releases;
 
-public enum GateKind { Stages, Design, Reproducibility, Seeds, IndependentRerun, ModelCard, SignOff }
+public enum GateKind { Stages, Design, Reproducibility, Seeds, IndependentRerun, ModelCard, SignOff, ReferenceMatch }
 
 public enum GateState { Pass, Fail }
 
@@ -41,6 +41,9 @@ public sealed record ReleaseEvidence(
     IReadOnlyList<Run> ChosenRuns,
     IReadOnlyDictionary<string, string> UserNames)
 {
+    /// <summary>The project's differential runs (the implementation compared layer by layer with the reference).</summary>
+    public IReadOnlyList<Run> DifferentialRuns { get; init; } = [];
+
     public double Tolerance => Release.Tolerance ?? Project.Tolerance;
 
     /// <summary>The checkpoints the chosen runs stored: the bundle ships one of them, so approvals cover their hashes.</summary>
@@ -88,7 +91,7 @@ public static class ReleaseGates
     {
         var claims = Claims(e);
         var qualifying = QualifyingRuns(e, claims);
-        return [Stages(e), Design(e), Reproducibility(e, claims), Seeds(e, claims, qualifying), Independent(e, qualifying), ModelCard(e)];
+        return [Stages(e), Design(e), Reproducibility(e, claims), Seeds(e, claims, qualifying), Independent(e, qualifying), ModelCard(e), ReferenceMatch(e)];
     }
 
     public static GateResult Stages(ReleaseEvidence e)
@@ -185,6 +188,38 @@ public static class ReleaseGates
                 unfilled.Select(s => $"{s}: empty or still marked TODO.").ToList(), "#model-card");
     }
 
+    /// <summary>
+    /// The implementation matches the reference: the latest finished differential run of the release's commit compared
+    /// every tensor within tolerance. A run of another commit, a failed run or one with a diverging layer does not count.
+    /// </summary>
+    public static GateResult ReferenceMatch(ReleaseEvidence e)
+    {
+        const string title = "Matches the reference";
+        var commit = e.Release.Commit;
+        var ofCommit = e.DifferentialRuns.Where(r => r.IsFinished && commit.Length > 0 && r.Commit == commit)
+            .OrderByDescending(r => r.EndedAt ?? r.QueuedAt).ThenByDescending(r => r.Id).ToList();
+        var details = e.DifferentialRuns.OrderByDescending(r => r.Id).Take(5).Select(r => $"#{r.Id} at {r.Commit ?? "no commit"}: {DifferentialText(r)}").ToList();
+        if (ofCommit.Count == 0)
+            return new(GateKind.ReferenceMatch, title, GateState.Fail,
+                $"No finished differential run of commit {(commit.Length > 0 ? commit : "(the release names none)")}.", details, $"/projects/{e.Project.Id}/runs");
+        var latest = ofCommit[0];
+        var link = $"/runs/{latest.Id}/differential";
+        return DifferentialPassed(latest)
+            ? new(GateKind.ReferenceMatch, title, GateState.Pass, $"Differential run #{latest.Id} of {commit}: {DifferentialText(latest)}", details, link)
+            : new(GateKind.ReferenceMatch, title, GateState.Fail, $"The latest differential run of {commit}, #{latest.Id}: {DifferentialText(latest)}", details, link);
+    }
+
+    private static double? MetricOf(Run run, string name) => run.FinalMetrics.FirstOrDefault(m => m.Name == name)?.Value;
+
+    public static bool DifferentialPassed(Run run) =>
+        run.Status == RunStatus.Succeeded && MetricOf(run, "passed") == 1 && MetricOf(run, "outOfTolerance") == 0 && MetricOf(run, "tensors") > 0;
+
+    private static string DifferentialText(Run run) => run.Status != RunStatus.Succeeded
+        ? $"{run.Status}{(run.FailureReason is { } f ? $" ({f})" : "")}."
+        : DifferentialPassed(run)
+            ? $"all {MetricOf(run, "tensors")} tensors within tolerance."
+            : $"{MetricOf(run, "outOfTolerance")} of {MetricOf(run, "tensors")} tensors out of tolerance.";
+
     /// <summary>Standing decisions on the current evidence: the latest of each lead that was not cleared.</summary>
     public static GateResult SignOff(ReleaseEvidence e, string fingerprint)
     {
@@ -229,6 +264,13 @@ public static class ReleaseGates
             var checkpoint = e.Checkpoints.Where(a => a.RunId == run.Id && a.Kind == "checkpoint")
                 .OrderByDescending(a => a.Step ?? -1).ThenByDescending(a => a.Id).FirstOrDefault();
             if (checkpoint is not null) s.Append("|checkpoint:").Append(checkpoint.Step).Append(':').Append(checkpoint.Sha256);
+            s.Append('\n');
+        }
+        foreach (var run in e.DifferentialRuns.OrderBy(x => x.Id))
+        {
+            s.Append("differential|").Append(run.Id).Append('|').Append(run.Status).Append('|').Append(run.Commit);
+            foreach (var m in run.FinalMetrics.OrderBy(m => m.Name, StringComparer.Ordinal))
+                s.Append('|').Append(m.Name).Append('=').Append(F(m.Value, "R"));
             s.Append('\n');
         }
         s.Append("card|").Append(r.ModelCardMarkdown.ReplaceLineEndings("\n").Trim());

@@ -239,5 +239,7 @@ public static class ArtifactKinds
 {
     public const string Checkpoint = "checkpoint";
     public const string Config = "config";
-    public static readonly string[] All = [Checkpoint, Config];
+    /// <summary>A differential run's per-layer report (JSON).</summary>
+    public const string Differential = "differential";
+    public static readonly string[] All = [Checkpoint, Config, Differential];
 }

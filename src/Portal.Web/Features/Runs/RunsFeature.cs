@@ -15,7 +15,9 @@ public static class RunsFeature
         services.AddSingleton<RunRefusals>();
         services.AddSingleton<ArtifactStore>();
         services.AddScoped<RunService>();
+        services.AddSingleton<DifferentialRuns>();
         services.AddSingleton<IDemoContributor, DemoShapesProject>();
+        services.AddSingleton<IDemoContributor, DemoDifferentialRuns>();
         return services;
     }
 }
