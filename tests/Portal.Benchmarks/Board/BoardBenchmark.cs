@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Portal.Testing;
+using Portal.Web.Features;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.Projects;
 using Portal.Web.Features.Tasks;

@@ -76,7 +76,7 @@ public sealed class AgentTrustJourneyTests : IClassFixture<PortalAppFactory>, IC
             .Build();
         await hub.StartAsync();
         await hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.Register), new AgentHello(name,
-            new AgentHardware(2, 8L << 30, null, null, false, "2.10.0", "Linux test"), 1, [], "test", check));
+            new AgentHardware(2, 8L << 30, null, null, false, "2.10.0", "Linux test"), 1, [], "test", NumericCheck: check));
         return hub;
     }
 }

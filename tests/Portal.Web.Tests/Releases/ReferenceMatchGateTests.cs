@@ -7,7 +7,7 @@ public sealed class ReferenceMatchGateTests : IAsyncLifetime
 {
     private readonly ReleaseTestBed _bed = new();
     public Task InitializeAsync() => _bed.InitializeAsync();
-    public Task DisposeAsync() => _bed.DisposeAsync();
+    public Task DisposeAsync() => _bed.DisposeAsync().AsTask();
 
     private async Task<GateResult> GateAsync(long releaseId) =>
         (await _bed.Releases.GetAsync(releaseId)).Gates.Single(g => g.Kind == GateKind.ReferenceMatch);

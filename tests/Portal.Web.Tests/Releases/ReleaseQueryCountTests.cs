@@ -30,7 +30,9 @@ public sealed class ReleaseQueryCountTests : IAsyncLifetime
         _output.WriteLine($"release list: {one.Count} SQL commands for 1 release, {ten.Count} for 10");
         Assert.Equal(10, list.Count);
         Assert.Equal(one.Count, ten.Count);
-        Assert.InRange(ten.Count, 1, 12);
+        // One query per kind of evidence (release rows, runs, approvals, project, tasks, designs, chosen runs,
+        // checkpoints, differential runs, names), whatever the number of releases.
+        Assert.InRange(ten.Count, 1, 14);
     }
 
     [Fact]
@@ -44,7 +46,8 @@ public sealed class ReleaseQueryCountTests : IAsyncLifetime
 
         _output.WriteLine($"approve: {approve.Count} SQL commands; the page's reload after it: {reload.Count}");
         foreach (var command in approve) _output.WriteLine(command.Split('\n')[0]);
-        Assert.InRange(approve.Count, 1, 16);
-        Assert.InRange(reload.Count, 1, 16);
+        // The approve path: the actor re-read (2), the evidence read (about 13), the approval, audit and row version.
+        Assert.InRange(approve.Count, 1, 20);
+        Assert.InRange(reload.Count, 1, 18);
     }
 }

@@ -23,7 +23,8 @@ public sealed class ReleaseChanges(IDbContextFactory<PortalDbContext> dbFactory,
     /// <summary>The acting user as the database has them now (docs/decisions: changes re-read the actor).</summary>
     public Task<Actor> RefreshAsync(Actor actor, CancellationToken ct) => dbFactory.RefreshAsync(actor, ct);
 
-    public async Task ChangeAsync(Actor actor, long releaseId, Func<ReleaseChange, Task<ReleaseNote>> change,
+    /// <summary>Applies a change for <paramref name="actorId"/>, whom the calling service has already re-read and authorized.</summary>
+    public async Task ChangeAsync(string actorId, long releaseId, Func<ReleaseChange, Task<ReleaseNote>> change,
         bool draftOnly = true, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -35,13 +36,13 @@ public sealed class ReleaseChanges(IDbContextFactory<PortalDbContext> dbFactory,
         var note = await change(new ReleaseChange(db, e, ReleaseGates.Fingerprint(e), now));
         // Two leads acting at once: the second save finds another row version and is refused.
         e.Release.RowVersion++;
-        await FinishAsync(db, e, actor, note, now, ct);
+        await FinishAsync(db, e, actorId, note, now, ct);
         await transaction.CommitAsync(ct);
         live.Publish(Topics.Release(releaseId), Topics.Project(e.Release.ProjectId));
     }
 
     /// <summary>Adds a new release and its first audit entry in one transaction.</summary>
-    public async Task<long> CreateAsync(Actor actor, Func<PortalDbContext, Task<(Release Release, ReleaseNote Note)>> create, CancellationToken ct = default)
+    public async Task<long> CreateAsync(string actorId, Func<PortalDbContext, Task<(Release Release, ReleaseNote Note)>> create, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
@@ -49,13 +50,13 @@ public sealed class ReleaseChanges(IDbContextFactory<PortalDbContext> dbFactory,
         db.Releases.Add(release);
         await db.SaveChangesAsync(ct);
         var e = await reader.ForReleaseAsync(db, release.Id, tracked: true, ct);
-        await FinishAsync(db, e, actor, note with { ChangesEvidence = false }, clock.GetUtcNow(), ct);
+        await FinishAsync(db, e, actorId, note with { ChangesEvidence = false }, clock.GetUtcNow(), ct);
         await transaction.CommitAsync(ct);
         live.Publish(Topics.Project(release.ProjectId), Topics.Release(release.Id));
         return release.Id;
     }
 
-    private async Task FinishAsync(PortalDbContext db, ReleaseEvidence e, Actor actor, ReleaseNote note, DateTimeOffset now, CancellationToken ct)
+    private async Task FinishAsync(PortalDbContext db, ReleaseEvidence e, string actorId, ReleaseNote note, DateTimeOffset now, CancellationToken ct)
     {
         var release = e.Release;
         if (note.ChangesEvidence)
@@ -66,7 +67,7 @@ public sealed class ReleaseChanges(IDbContextFactory<PortalDbContext> dbFactory,
         var fingerprint = ReleaseGates.Fingerprint(e);
         db.ReleaseAudit.Add(new ReleaseAuditEntry
         {
-            ReleaseId = release.Id, UserId = actor.UserId, Action = note.Action, Detail = note.Detail, EvidenceFingerprint = fingerprint, At = now,
+            ReleaseId = release.Id, UserId = actorId, Action = note.Action, Detail = note.Detail, EvidenceFingerprint = fingerprint, At = now,
         });
         foreach (var stale in ReleaseDecisions.Stale(e, fingerprint))
         {

@@ -26,7 +26,7 @@ public sealed class ReleasePublisher(IDbContextFactory<PortalDbContext> dbFactor
         string? temporary = null, bundlePath = null;
         try
         {
-            await changes.ChangeAsync(actor, releaseId, async c =>
+            await changes.ChangeAsync(actor.UserId, releaseId, async c =>
             {
                 (temporary, bundlePath, var note) = await WriteBundleAsync(c, actor, ct);
                 return note;

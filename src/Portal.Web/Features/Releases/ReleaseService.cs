@@ -77,7 +77,7 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
         actor = await dbFactory.RefreshAsync(actor, ct);
         actor.RequireLead("create a release");
         Validate(input);
-        return await changes.CreateAsync(actor, async db =>
+        return await changes.CreateAsync(actor.UserId, async db =>
         {
             var project = await db.Projects.AsNoTracking().Include(p => p.Claims).FirstOrDefaultAsync(p => p.Id == projectId, ct)
                           ?? throw PortalError.NotFound($"There is no project {projectId}.");
@@ -94,7 +94,7 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
         actor = await dbFactory.RefreshAsync(actor, ct);
         actor.RequireLead("edit a release");
         Validate(input);
-        await changes.ChangeAsync(actor, releaseId, async c =>
+        await changes.ChangeAsync(actor.UserId, releaseId, async c =>
         {
             await RequireUniqueAsync(c.Db, c.Release.ProjectId, input, releaseId, ct);
             Apply(c.Release, input);
@@ -109,7 +109,7 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
     {
         actor = await dbFactory.RefreshAsync(actor, ct);
         actor.RequireLead("choose a release's runs");
-        await changes.ChangeAsync(actor, releaseId, async c =>
+        await changes.ChangeAsync(actor.UserId, releaseId, async c =>
         {
             var ids = runIds.Distinct().ToList();
             var found = await c.Db.Runs.Where(r => ids.Contains(r.Id) && r.ProjectId == c.Release.ProjectId).Select(r => r.Id).ToListAsync(ct);
@@ -126,7 +126,7 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
     {
         actor = await dbFactory.RefreshAsync(actor, ct);
         actor.RequireLead("edit the model card");
-        await changes.ChangeAsync(actor, releaseId, c =>
+        await changes.ChangeAsync(actor.UserId, releaseId, c =>
         {
             if (markdown.Length > 100_000) throw PortalError.Validation("The model card is longer than 100,000 characters.");
             c.Release.ModelCardMarkdown = markdown;
@@ -141,7 +141,7 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
     {
         actor = await dbFactory.RefreshAsync(actor, ct);
         actor.RequireLead("edit the model card");
-        await changes.ChangeAsync(actor, releaseId, c =>
+        await changes.ChangeAsync(actor.UserId, releaseId, c =>
         {
             c.Release.ModelCardMarkdown = ModelCardTemplate.Prefill(c.Evidence.Project, c.Release, ReleaseGates.Claims(c.Evidence), c.Evidence.ChosenRuns);
             return Task.FromResult(new ReleaseNote(ReleaseActions.CardEdited, "prefilled from the template and the chosen runs", ChangesEvidence: true));
@@ -155,7 +155,7 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
         if (!actor.IsLead && !actor.IsMentor) throw PortalError.Forbidden("Only leads and mentors can comment on a release.");
         if (string.IsNullOrWhiteSpace(text)) throw PortalError.Validation("Write a comment first.");
         if (text.Length > 4000) throw PortalError.Validation("A comment is at most 4,000 characters.");
-        await changes.ChangeAsync(actor, releaseId, _ => Task.FromResult(new ReleaseNote(ReleaseActions.Commented, text.Trim())), draftOnly: false, ct);
+        await changes.ChangeAsync(actor.UserId, releaseId, _ => Task.FromResult(new ReleaseNote(ReleaseActions.Commented, text.Trim())), draftOnly: false, ct);
     }
 
     private static void Validate(ReleaseInput input)

@@ -23,7 +23,7 @@ public sealed class ReleaseSignOff(ReleaseChanges changes, InboxNotifier inbox)
         actor = await changes.RefreshAsync(actor, ct);
         actor.RequireLead($"{(decision == ReleaseDecision.Approve ? "approve" : "reject")} a release");
         string? notified = null;
-        await changes.ChangeAsync(actor, releaseId, c =>
+        await changes.ChangeAsync(actor.UserId, releaseId, c =>
         {
             var release = c.Release;
             if (decision == ReleaseDecision.Approve)
