@@ -105,4 +105,27 @@ public sealed class DifferentialRunPageTests : BunitContext, IAsyncLifetime
         page.WaitForAssertion(() => Assert.Contains("without a report", page.Find("[data-testid=differential-problem]").TextContent));
         Assert.Empty(page.FindAll("[data-testid=differential-table]"));
     }
+
+    [Fact]
+    public async Task The_project_and_design_pages_link_each_differential_run_with_its_outcome()
+    {
+        var runId = await AddRunAsync(report: null);
+        long projectId;
+        await using (var db = Db.CreateDbContext())
+        {
+            var run = await db.Runs.SingleAsync(r => r.Id == runId);
+            projectId = run.ProjectId;
+            db.RunFinalMetrics.AddRange(
+                new RunFinalMetric { RunId = runId, Name = "passed", Value = 0 },
+                new RunFinalMetric { RunId = runId, Name = "outOfTolerance", Value = 2 },
+                new RunFinalMetric { RunId = runId, Name = "tensors", Value = 178 });
+            await db.SaveChangesAsync();
+        }
+
+        var links = Render<DifferentialRunLinks>(p => p.Add(x => x.ProjectId, projectId));
+
+        links.WaitForAssertion(() => Assert.Contains("2 of 178 tensors out of tolerance", links.Markup));
+        Assert.Equal($"runs/{runId}/differential", links.Find("a").GetAttribute("href"));
+        Assert.Contains("abc1234", links.Markup);
+    }
 }

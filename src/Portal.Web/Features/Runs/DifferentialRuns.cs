@@ -11,8 +11,29 @@ namespace Portal.Web.Features.Runs;
 public sealed record DifferentialRunView(Run Run, string ProjectName, DifferentialReport? Report, string? Problem);
 
 /// <summary>Reads a differential run's report, the JSON artifact of kind "differential" its agent uploaded before finishing.</summary>
+/// <summary>One line of the list of a project's differential runs: where it stands, in words.</summary>
+public sealed record DifferentialRunLine(long RunId, string? Commit, bool Passed, string Outcome);
+
 public sealed class DifferentialRuns(IDbContextFactory<PortalDbContext> dbFactory, IOptions<PortalOptions> portal)
 {
+    /// <summary>The project's latest differential runs, newest first, for the links on its pages.</summary>
+    public async Task<IReadOnlyList<DifferentialRunLine>> LatestAsync(long projectId, int count = 5)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        var runs = await db.Runs.AsNoTracking().Include(r => r.FinalMetrics)
+            .Where(r => r.ProjectId == projectId && r.Recipe == DifferentialJob.JobType)
+            .OrderByDescending(r => r.Id).Take(count).ToListAsync();
+        return runs.Select(r =>
+        {
+            double? Metric(string name) => r.FinalMetrics.FirstOrDefault(m => m.Name == name)?.Value;
+            var passed = r.Status == RunStatus.Succeeded && Metric("passed") == 1 && Metric("outOfTolerance") == 0 && Metric("tensors") > 0;
+            var outcome = r.Status != RunStatus.Succeeded ? r.Status.ToString()
+                : passed ? $"all {Metric("tensors")} tensors within tolerance"
+                : $"{Metric("outOfTolerance")} of {Metric("tensors")} tensors out of tolerance";
+            return new DifferentialRunLine(r.Id, r.Commit, passed, outcome);
+        }).ToList();
+    }
+
     public async Task<DifferentialRunView> GetAsync(long runId)
     {
         await using var db = await dbFactory.CreateDbContextAsync();
