@@ -62,6 +62,7 @@ public sealed class InboxService(IDbContextFactory<PortalDbContext> dbFactory, L
         NotificationKind.CommentOnYourDocument => "Comment on your document",
         NotificationKind.TaskAssigned => "Task assigned to you",
         NotificationKind.RunAnnotated => "Run annotated",
+        NotificationKind.Defect => "Defect",
         _ => "Release decision",
     };
 }
