@@ -40,6 +40,36 @@ public sealed class DefectService(
         return defect.Id;
     }
 
+    /// <summary>
+    /// Imports a CSV all or nothing: every bad row is reported and nothing is stored unless every row is good.
+    /// Imported defects are open, since the evidence of a fix (commit, verifying run) cannot come from a file.
+    /// </summary>
+    public async Task<int> ImportAsync(Actor actor, long projectId, string csv, CancellationToken ct = default)
+    {
+        actor.RequireLead("import defects");
+        var read = DefectCsv.Read(csv);
+        var errors = read.Errors.ToList();
+        foreach (var row in read.Rows.Where(r => r.Status != DefectStatus.Open))
+            errors.Add($"Line {row.Line}: only open defects can be imported; “{StatusName(row.Status)}” needs its evidence in the portal.");
+        foreach (var row in read.Rows)
+            if (markdown.FindUnsafeParts(row.Form.Description).Count > 0) errors.Add($"Line {row.Line}: the description contains unsafe HTML.");
+        if (errors.Count > 0) throw PortalError.Validation("Nothing was imported. " + string.Join(" ", errors));
+        if (read.Rows.Count == 0) throw PortalError.Validation("Nothing was imported: the file has no defect rows.");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) throw PortalError.NotFound($"There is no project {projectId}.");
+        var now = clock.GetUtcNow();
+        foreach (var row in read.Rows)
+        {
+            var d = new Defect { ProjectId = projectId, ReportedById = actor.UserId, CreatedAt = now, UpdatedAt = now, IsBlocking = row.Blocking };
+            Apply(d, row.Form);
+            db.Defects.Add(d);
+        }
+        activity.Add(db, projectId, actor.UserId, $"imported {read.Rows.Count} defect(s) from CSV");
+        await db.SaveChangesAsync(ct);
+        live.Publish(Topics.Project(projectId));
+        return read.Rows.Count;
+    }
+
     public async Task UpdateAsync(Actor actor, long defectId, int expectedVersion, DefectForm form, CancellationToken ct = default)
     {
         Validate(form);

@@ -40,7 +40,11 @@ internal static class ReleaseEvidenceLoader
         var userIds = runs.Select(r => r.StartedById).Concat(release.Approvals.Select(a => a.LeadId)).Append(release.CreatedById).Distinct().ToList();
         var names = await db.Users.Where(u => userIds.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.DisplayName, ct);
 
-        return new ReleaseEvidence(release, project, stageTasks, taskComponents, designs, runs, names);
+        var defects = await db.Defects.Where(d => d.ProjectId == project.Id && d.IsBlocking)
+            .Select(d => new DefectFact(d.Id, d.Title, d.Component, d.IsBlocking,
+                d.Status != Defects.DefectStatus.Verified && d.Status != Defects.DefectStatus.WontFix)).ToListAsync(ct);
+
+        return new ReleaseEvidence(release, project, stageTasks, taskComponents, designs, runs, names, defects);
     }
 
     /// <summary>
