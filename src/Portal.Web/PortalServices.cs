@@ -113,6 +113,7 @@ public static class PortalServices
         app.MapAgentHub();
         app.MapRunEndpoints();
         app.MapTaskEndpoints();
+        app.MapDefectEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -85,6 +85,16 @@ public sealed class DefectService(
         });
     }
 
+    /// <summary>Anyone who may report takes a defect for themselves; a lead assigns it to anyone.</summary>
+    public Task SetOwnerAsync(Actor actor, long defectId, int expectedVersion, string? ownerId, CancellationToken ct = default) =>
+        ChangeAsync(actor, defectId, expectedVersion, "assigned", ct, async (db, d) =>
+        {
+            if (!actor.IsMember && !actor.IsLead) throw PortalError.Forbidden("Only members and leads can own defects.");
+            await CheckOwnerAsync(db, actor, d.OwnerId, ownerId, ct);
+            d.OwnerId = string.IsNullOrWhiteSpace(ownerId) ? null : ownerId;
+            return d.OwnerId is null ? $"left defect “{d.Title}” without owner" : $"assigned defect “{d.Title}”";
+        });
+
     public Task SetBlockingAsync(Actor actor, long defectId, int expectedVersion, bool blocking, CancellationToken ct = default) =>
         ChangeAsync(actor, defectId, expectedVersion, "changed", ct, (_, d) =>
         {

@@ -6,6 +6,7 @@ public static class DefectsFeature
     {
         services.AddScoped<DefectService>();
         services.AddScoped<DefectQueries>();
+        services.AddSingleton<Demo.IDemoContributor, DemoDefects>();
         return services;
     }
 }
