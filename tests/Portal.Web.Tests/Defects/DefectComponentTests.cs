@@ -23,8 +23,6 @@ public sealed class DefectComponentTests : BoardComponentContext
             db.MetricPoints.Add(new MetricPoint { RunId = runId, Name = "train/loss", Step = 10, Value = double.NaN, WallTime = Db.Clock.GetUtcNow() });
             await db.SaveChangesAsync();
         }
-        Services.AddSingleton(new DefectService(Db, Db.Activity, Db.Inbox, Db.Live, Db.Markdown, Db.Clock));
-        Services.AddSingleton(new DefectQueries(Db));
         SignInAs(Db.Members[0]);
         Render<MudPopoverProvider>();
         Render<MudSnackbarProvider>();

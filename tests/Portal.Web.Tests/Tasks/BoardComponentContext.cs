@@ -35,6 +35,8 @@ public abstract class BoardComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(Db.Projects);
         Services.AddSingleton(new ProjectService(Db));
         Services.AddSingleton(new ActivityFeed(Db));
+        Services.AddSingleton(new Portal.Web.Features.Defects.DefectService(Db, Db.Activity, Db.Inbox, Db.Live, Db.Markdown, Db.Clock));
+        Services.AddSingleton(new Portal.Web.Features.Defects.DefectQueries(Db));
         Services.AddScoped<CurrentActor>();
         _auth = AddAuthorization();
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
