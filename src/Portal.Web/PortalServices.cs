@@ -9,6 +9,7 @@ using Portal.Web.Features.Admin;
 using Portal.Web.Features.Agents;
 using Portal.Web.Features.Analysis;
 using Portal.Web.Features.Curves;
+using Portal.Web.Features.Defects;
 using Portal.Web.Features.Demo;
 using Portal.Web.Features.Design;
 using Portal.Web.Features.Inbox;
@@ -95,6 +96,7 @@ public static class PortalServices
         services.AddAgentsFeature();
         services.AddRunsFeature(builder.Configuration);
         services.AddTasksFeature();
+        services.AddDefectsFeature();
         services.AddActivityFeature();
         services.AddAdminFeature();
         return builder;
@@ -119,6 +121,7 @@ public static class PortalServices
         app.MapAgentHub();
         app.MapRunEndpoints();
         app.MapTaskEndpoints();
+        app.MapDefectEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

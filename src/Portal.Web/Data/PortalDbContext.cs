@@ -22,6 +22,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<StageTransition> StageTransitions => Set<StageTransition>();
     public DbSet<ActivityEntry> Activity => Set<ActivityEntry>();
     public DbSet<ProjectTask> Tasks => Set<ProjectTask>();
+    public DbSet<Features.Defects.Defect> Defects => Set<Features.Defects.Defect>();
 
     public DbSet<Run> Runs => Set<Run>();
     public DbSet<RunFinalMetric> RunFinalMetrics => Set<RunFinalMetric>();

@@ -68,6 +68,7 @@ public static class DisplayNames
         NotificationKind.CommentOnYourDocument => "Comment on your document",
         NotificationKind.TaskAssigned => "Task assigned to you",
         NotificationKind.RunAnnotated => "Run annotated",
+        NotificationKind.Defect => "Defect",
         _ => "Release decision",
     };
 

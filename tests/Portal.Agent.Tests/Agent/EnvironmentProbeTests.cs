@@ -26,7 +26,9 @@ public sealed class EnvironmentProbeTests
         Assert.Matches("^(DEFAULT|AVX2|AVX512|ZVECTOR|VSX|SVE.*)$", env.AtenCpuCapability);
         Assert.Contains("DNN v", env.OneDnnVersion);
         var isa = Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA");
-        Assert.Equal(string.IsNullOrEmpty(isa) ? "default (the highest the CPU supports)" : $"{isa} (ONEDNN_MAX_CPU_ISA)", env.OneDnnIsa);
+        Assert.StartsWith(string.IsNullOrEmpty(isa) ? "default (the highest the CPU supports)" : $"{isa} (ONEDNN_MAX_CPU_ISA)", env.OneDnnIsa);
+        // Which kernels CPU convolutions run on is part of the record (docs/decisions/0007).
+        Assert.EndsWith($"convolutions: {(Portal.Training.CpuKernels.OneDnnEnabled ? "oneDNN" : Portal.Training.CpuKernels.Configuration)}", env.OneDnnIsa);
         Assert.Equal(get_num_threads(), env.IntraOpThreads);
         Assert.Equal(get_num_interop_threads(), env.InterOpThreads);
         Assert.Equal("cpu", env.Device);

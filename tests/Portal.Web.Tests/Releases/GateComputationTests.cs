@@ -26,7 +26,7 @@ public sealed class GateComputationTests : IAsyncLifetime
         var signOff = view.Gates.Single(g => g.Kind == GateKind.SignOff);
         Assert.False(signOff.Passed);
         Assert.Equal("0 of 2 lead approvals.", signOff.Summary);
-        Assert.Equal(8, view.Gates.Count);
+        Assert.Equal(9, view.Gates.Count);
     }
 
     [Fact]

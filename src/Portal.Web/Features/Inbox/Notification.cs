@@ -13,4 +13,4 @@ public sealed class Notification
     public DateTimeOffset? ReadAt { get; set; }
 }
 
-public enum NotificationKind { ReviewRequested, CommentOnYourDocument, TaskAssigned, RunAnnotated, ReleaseDecision }
+public enum NotificationKind { ReviewRequested, CommentOnYourDocument, TaskAssigned, RunAnnotated, ReleaseDecision, Defect }

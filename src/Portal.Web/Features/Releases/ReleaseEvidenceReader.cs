@@ -52,6 +52,10 @@ public sealed class ReleaseEvidenceReader
         var differential = await db.Runs.AsNoTracking().Include(r => r.FinalMetrics)
             .Where(r => r.ProjectId == projectId && r.Recipe == Portal.Training.Differential.DifferentialJob.JobType).OrderBy(r => r.Id).ToListAsync(ct);
 
+        var defects = await db.Defects.AsNoTracking().Where(d => d.ProjectId == projectId && d.IsBlocking)
+            .Select(d => new DefectFact(d.Id, d.Title, d.Component, d.IsBlocking,
+                d.Status != Defects.DefectStatus.Verified && d.Status != Defects.DefectStatus.WontFix)).ToListAsync(ct);
+
         var userIds = runs.Select(r => r.StartedById)
             .Concat(releases.SelectMany(r => r.Approvals).Select(a => a.LeadId))
             .Concat(releases.Select(r => r.CreatedById)).Distinct().ToList();
@@ -62,7 +66,7 @@ public sealed class ReleaseEvidenceReader
             var chosen = release.Runs.Select(r => r.RunId).ToHashSet();
             return new ReleaseEvidence(release, project,
                 stageTasks.Where(t => release.RequiredStages.Contains(t.Stage)).ToList(), taskComponents, designs,
-                runs.Where(r => chosen.Contains(r.Id)).ToList(), names)
+                runs.Where(r => chosen.Contains(r.Id)).ToList(), names, defects)
             {
                 Checkpoints = checkpoints.Where(a => chosen.Contains(a.RunId)).ToList(),
                 DifferentialRuns = differential,

@@ -8,7 +8,7 @@ using Portal.Web.Features.Tasks;
 
 namespace Portal.Web.Features.Releases;
 
-public enum GateKind { Stages, Design, Reproducibility, Seeds, IndependentRerun, ModelCard, SignOff, ReferenceMatch }
+public enum GateKind { Stages, Design, Reproducibility, Seeds, IndependentRerun, ModelCard, SignOff, ReferenceMatch, Defects }
 
 public enum GateState { Pass, Fail }
 
@@ -17,6 +17,9 @@ public sealed record GateResult(GateKind Kind, string Title, GateState State, st
 {
     public bool Passed => State == GateState.Pass;
 }
+
+/// <summary>A defect as the defects gate sees it.</summary>
+public sealed record DefectFact(long Id, string Title, ModelComponent Component, bool Blocking, bool Open);
 
 public sealed record DesignStatus(long DocumentId, string Title, ModelComponent? Component, int LatestVersion, DesignDocumentState State);
 
@@ -39,7 +42,8 @@ public sealed record ReleaseEvidence(
     IReadOnlyList<ModelComponent> TaskComponents,
     IReadOnlyList<DesignStatus> Designs,
     IReadOnlyList<Run> ChosenRuns,
-    IReadOnlyDictionary<string, string> UserNames)
+    IReadOnlyDictionary<string, string> UserNames,
+    IReadOnlyList<DefectFact>? Defects = null)
 {
     /// <summary>The project's differential runs (the implementation compared layer by layer with the reference).</summary>
     public IReadOnlyList<Run> DifferentialRuns { get; init; } = [];
@@ -91,7 +95,7 @@ public static class ReleaseGates
     {
         var claims = Claims(e);
         var qualifying = QualifyingRuns(e, claims);
-        return [Stages(e), Design(e), Reproducibility(e, claims), Seeds(e, claims, qualifying), Independent(e, qualifying), ModelCard(e), ReferenceMatch(e)];
+        return [Stages(e), Design(e), Reproducibility(e, claims), Seeds(e, claims, qualifying), Independent(e, qualifying), ModelCard(e), ReferenceMatch(e), Defects(e)];
     }
 
     public static GateResult Stages(ReleaseEvidence e)
@@ -220,6 +224,19 @@ public static class ReleaseGates
             ? $"all {MetricOf(run, "tensors")} tensors within tolerance."
             : $"{MetricOf(run, "outOfTolerance")} of {MetricOf(run, "tensors")} tensors out of tolerance.";
 
+    /// <summary>
+    /// A release covers every component of its project, so any open defect marked blocking stops it.
+    /// </summary>
+    public static GateResult Defects(ReleaseEvidence e)
+    {
+        var link = $"/projects/{e.Project.Id}/defects";
+        var blocking = (e.Defects ?? []).Where(d => d.Blocking && d.Open).OrderBy(d => d.Component).ThenBy(d => d.Id).ToList();
+        return blocking.Count == 0
+            ? new(GateKind.Defects, "Defects", GateState.Pass, "No open defect blocks the release.", [], link)
+            : new(GateKind.Defects, "Defects", GateState.Fail, $"{blocking.Count} open blocking defect(s).",
+                blocking.Select(d => $"#{d.Id} {d.Title} ({d.Component})").ToList(), link);
+    }
+
     /// <summary>Standing decisions on the current evidence: the latest of each lead that was not cleared.</summary>
     public static GateResult SignOff(ReleaseEvidence e, string fingerprint)
     {
@@ -273,6 +290,8 @@ public static class ReleaseGates
                 s.Append('|').Append(m.Name).Append('=').Append(F(m.Value, "R"));
             s.Append('\n');
         }
+        foreach (var d in (e.Defects ?? []).Where(d => d.Blocking && d.Open).OrderBy(d => d.Id))
+            s.Append("defect|").Append(d.Id).Append('|').Append((int)d.Component).Append('\n');
         s.Append("card|").Append(r.ModelCardMarkdown.ReplaceLineEndings("\n").Trim());
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s.ToString())));
     }
