@@ -23,7 +23,7 @@ public sealed class DefectComponentTests : BoardComponentContext
             db.MetricPoints.Add(new MetricPoint { RunId = runId, Name = "train/loss", Step = 10, Value = double.NaN, WallTime = Db.Clock.GetUtcNow() });
             await db.SaveChangesAsync();
         }
-        SignInAs(Db.Members[0]);
+        ActAs(Db.Members[0]);
         Render<MudPopoverProvider>();
         Render<MudSnackbarProvider>();
         var nav = Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>();

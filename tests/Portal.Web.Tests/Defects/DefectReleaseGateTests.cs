@@ -13,7 +13,7 @@ public sealed class DefectReleaseGateTests : IAsyncLifetime
 {
     private readonly ReleaseTestBed _bed = new();
     public Task InitializeAsync() => _bed.InitializeAsync();
-    public Task DisposeAsync() => _bed.DisposeAsync();
+    public Task DisposeAsync() => _bed.DisposeAsync().AsTask();
 
     private async Task<GateResult> GateAsync(long releaseId) =>
         (await _bed.Releases.GetAsync(releaseId)).Gates.Single(g => g.Kind == GateKind.Defects);
