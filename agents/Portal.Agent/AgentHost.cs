@@ -17,49 +17,49 @@ namespace Portal.Agent;
 /// </summary>
 public sealed class AgentHost : IAsyncDisposable
 {
-    private readonly AgentOptions options;
-    private readonly ILogger logger;
-    private readonly PortalClient portal;
-    private readonly DurableOutbox outbox;
-    private readonly Device device;
-    private readonly AgentHardware hardware;
-    private readonly Task<NumericCheckReport> numericCheck;
-    private readonly CancellationTokenSource stopping = new();
-    private readonly CancellationTokenSource killed = new();
-    private readonly OutboxDelivery delivery;
-    private readonly string instanceId = Guid.NewGuid().ToString("N");
-    private readonly AsyncSignal jobSignal = new();
-    private readonly ConcurrentDictionary<long, RunningJob> jobs = new();
-    private readonly List<Task> loops = [];
-    private TaskCompletionSource connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private TaskCompletionSource closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int heartbeatSeconds = 15;
-    private int stopped;
+    private readonly AgentOptions _options;
+    private readonly ILogger _logger;
+    private readonly PortalClient _portal;
+    private readonly DurableOutbox _outbox;
+    private readonly Device _device;
+    private readonly AgentHardware _hardware;
+    private readonly Task<NumericCheckReport> _numericCheck;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _killed = new();
+    private readonly OutboxDelivery _delivery;
+    private readonly string _instanceId = Guid.NewGuid().ToString("N");
+    private readonly AsyncSignal _jobSignal = new();
+    private readonly ConcurrentDictionary<long, RunningJob> _jobs = new();
+    private readonly List<Task> _loops = [];
+    private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _heartbeatSeconds = 15;
+    private int _stopped;
 
     private AgentHost(AgentOptions options, ILoggerFactory loggerFactory)
     {
-        this.options = options;
-        logger = loggerFactory.CreateLogger<AgentHost>();
+        _options = options;
+        _logger = loggerFactory.CreateLogger<AgentHost>();
         var libtorch = options.LibTorchPath ?? TorchRuntime.LibTorchFromEnvironment();
         if (libtorch is not null) TorchRuntime.UseLibTorchFrom(libtorch);
         if (options.TorchThreads > 0) set_num_threads(options.TorchThreads);
         CpuKernels.UseAtenConvolutions();
-        device = TorchRuntime.ResolveDevice(options.Device);
-        hardware = HardwareProbe.Describe(device.type == TorchSharp.DeviceType.CUDA);
-        numericCheck = Task.Run(() => AgentSelfCheck.Run(device, logger, options.NumericCheckTamper));
-        outbox = new DurableOutbox(Path.Combine(options.DataDirectory, "outbox"));
-        portal = new PortalClient(options, loggerFactory);
-        delivery = new OutboxDelivery(outbox, portal, options, () => IsConnected, logger);
-        outbox.Appended += delivery.Wake;
-        portal.Hub.Closed += error =>
+        _device = TorchRuntime.ResolveDevice(options.Device);
+        _hardware = HardwareProbe.Describe(_device.type == TorchSharp.DeviceType.CUDA);
+        _numericCheck = Task.Run(() => AgentSelfCheck.Run(_device, _logger, options.NumericCheckTamper));
+        _outbox = new DurableOutbox(Path.Combine(options.DataDirectory, "outbox"));
+        _portal = new PortalClient(options, loggerFactory);
+        _delivery = new OutboxDelivery(_outbox, _portal, options, () => IsConnected, _logger);
+        _outbox.Appended += _delivery.Wake;
+        _portal.Hub.Closed += error =>
         {
-            connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            closed.TrySetResult();
-            if (error is not null) logger.LogWarning("Connection to the portal lost: {Message}", error.Message);
+            _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _closed.TrySetResult();
+            if (error is not null) _logger.LogWarning("Connection to the portal lost: {Message}", error.Message);
             return Task.CompletedTask;
         };
-        portal.Hub.On(nameof(IAgentClient.JobAvailable), jobSignal.Set);
-        portal.Hub.On<long>(nameof(IAgentClient.CancelRun), CancelRun);
+        _portal.Hub.On(nameof(IAgentClient.JobAvailable), _jobSignal.Set);
+        _portal.Hub.On<long>(nameof(IAgentClient.CancelRun), CancelRun);
     }
 
     /// <summary>
@@ -72,33 +72,33 @@ public sealed class AgentHost : IAsyncDisposable
         if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors), nameof(options));
         Directory.CreateDirectory(options.DataDirectory);
         var host = new AgentHost(options, loggerFactory ?? NullLoggerFactory.Instance);
-        host.loops.Add(Task.Run(host.ConnectionLoopAsync));
-        host.loops.Add(Task.Run(() => host.delivery.RunAsync(host.killed.Token)));
-        host.loops.Add(Task.Run(host.HeartbeatLoopAsync));
-        host.loops.Add(Task.Run(host.JobLoopAsync));
+        host._loops.Add(Task.Run(host.ConnectionLoopAsync));
+        host._loops.Add(Task.Run(() => host._delivery.RunAsync(host._killed.Token)));
+        host._loops.Add(Task.Run(host.HeartbeatLoopAsync));
+        host._loops.Add(Task.Run(host.JobLoopAsync));
         return Task.FromResult(host);
     }
 
     /// <summary>The id the portal gave this agent at its last registration.</summary>
     public long? AgentId { get; private set; }
 
-    public bool IsConnected => connected.Task.IsCompletedSuccessfully && portal.IsConnected;
+    public bool IsConnected => _connected.Task.IsCompletedSuccessfully && _portal.IsConnected;
 
-    public AgentHardware Hardware => hardware;
+    public AgentHardware Hardware => _hardware;
 
     /// <summary>The numeric self-check, run at start; an agent whose check failed takes no job.</summary>
-    public Task<NumericCheckReport> NumericCheck => numericCheck;
+    public Task<NumericCheckReport> NumericCheck => _numericCheck;
 
     /// <summary>Metric points written to the outbox and not yet acknowledged by the portal.</summary>
-    public long PendingPoints => outbox.PendingPoints;
+    public long PendingPoints => _outbox.PendingPoints;
 
     /// <summary>Outbox entries (points, log lines, uploads, outcomes) not yet delivered.</summary>
-    public int PendingItems => outbox.PendingCount;
+    public int PendingItems => _outbox.PendingCount;
 
-    public IReadOnlyCollection<long> RunningRunIds => jobs.Keys.ToArray();
+    public IReadOnlyCollection<long> RunningRunIds => _jobs.Keys.ToArray();
 
     /// <summary>Completes when the agent is connected and registered.</summary>
-    public Task WaitUntilConnectedAsync(CancellationToken cancellationToken = default) => connected.Task.WaitAsync(cancellationToken);
+    public Task WaitUntilConnectedAsync(CancellationToken cancellationToken = default) => _connected.Task.WaitAsync(cancellationToken);
 
     /// <summary>
     /// Graceful stop: takes no more jobs, interrupts running training (the portal sees the run Lost and can resume
@@ -106,12 +106,12 @@ public sealed class AgentHost : IAsyncDisposable
     /// </summary>
     public async Task StopAsync(TimeSpan? drainTimeout = null)
     {
-        if (Interlocked.Exchange(ref stopped, 1) == 1) return;
-        await stopping.CancelAsync();
-        await Task.WhenAll(jobs.Values.Select(j => j.Completion));
+        if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
+        await _stopping.CancelAsync();
+        await Task.WhenAll(_jobs.Values.Select(j => j.Completion));
         var deadline = DateTime.UtcNow + (drainTimeout ?? TimeSpan.FromSeconds(10));
-        while (outbox.PendingCount > 0 && portal.IsConnected && DateTime.UtcNow < deadline) await Task.Delay(50);
-        await killed.CancelAsync();
+        while (_outbox.PendingCount > 0 && _portal.IsConnected && DateTime.UtcNow < deadline) await Task.Delay(50);
+        await _killed.CancelAsync();
         await ShutDownAsync();
     }
 
@@ -121,9 +121,9 @@ public sealed class AgentHost : IAsyncDisposable
     /// </summary>
     public async Task KillAsync()
     {
-        if (Interlocked.Exchange(ref stopped, 1) == 1) return;
-        await killed.CancelAsync();
-        await stopping.CancelAsync();
+        if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
+        await _killed.CancelAsync();
+        await _stopping.CancelAsync();
         await ShutDownAsync();
     }
 
@@ -131,87 +131,87 @@ public sealed class AgentHost : IAsyncDisposable
 
     private async Task ShutDownAsync()
     {
-        foreach (var job in jobs.Values) await job.Completion;
-        try { await Task.WhenAll(loops); }
+        foreach (var job in _jobs.Values) await job.Completion;
+        try { await Task.WhenAll(_loops); }
         catch (OperationCanceledException) { }
-        await portal.DisposeAsync();
-        outbox.Dispose();
+        await _portal.DisposeAsync();
+        _outbox.Dispose();
     }
 
     private async Task ConnectionLoopAsync()
     {
-        var backoff = new Backoff(options.ReconnectMinDelay, options.ReconnectMaxDelay);
-        while (!killed.IsCancellationRequested)
+        var backoff = new Backoff(_options.ReconnectMinDelay, _options.ReconnectMaxDelay);
+        while (!_killed.IsCancellationRequested)
         {
             try
             {
-                closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                await portal.Hub.StartAsync(killed.Token);
-                var hello = new AgentHello(options.Name, hardware, options.MaxConcurrentJobs, RunningRunIds.ToList(), typeof(AgentHost).Assembly.GetName().Version?.ToString() ?? "0",
-                    InstanceId: instanceId, NumericCheck: await numericCheck.WaitAsync(killed.Token));
-                var welcome = await portal.Hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.Register), hello, killed.Token);
+                _closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                await _portal.Hub.StartAsync(_killed.Token);
+                var hello = new AgentHello(_options.Name, _hardware, _options.MaxConcurrentJobs, RunningRunIds.ToList(), typeof(AgentHost).Assembly.GetName().Version?.ToString() ?? "0",
+                    InstanceId: _instanceId, NumericCheck: await _numericCheck.WaitAsync(_killed.Token));
+                var welcome = await _portal.Hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.Register), hello, _killed.Token);
                 AgentId = welcome.AgentId;
-                heartbeatSeconds = Math.Max(1, welcome.HeartbeatSeconds);
+                _heartbeatSeconds = Math.Max(1, welcome.HeartbeatSeconds);
                 foreach (var runId in welcome.RunsToCancel) CancelRun(runId);
                 backoff.Reset();
-                logger.LogInformation("Registered with {Portal} as agent {AgentId} ({Name}).", options.PortalUrl, welcome.AgentId, options.Name);
-                connected.TrySetResult();
-                delivery.Wake();
-                jobSignal.Set();
-                await closed.Task.WaitAsync(killed.Token);
+                _logger.LogInformation("Registered with {Portal} as agent {AgentId} ({Name}).", _options.PortalUrl, welcome.AgentId, _options.Name);
+                _connected.TrySetResult();
+                _delivery.Wake();
+                _jobSignal.Set();
+                await _closed.Task.WaitAsync(_killed.Token);
             }
-            catch (OperationCanceledException) when (killed.IsCancellationRequested)
+            catch (OperationCanceledException) when (_killed.IsCancellationRequested)
             {
                 break;
             }
             catch (Exception e)
             {
-                logger.LogWarning("Cannot reach the portal at {Portal}: {Message}", options.PortalUrl, e.Message);
-                try { await portal.Hub.StopAsync(); }
-                catch (Exception stopError) { logger.LogDebug(stopError, "Stopping a half-open connection failed."); }
+                _logger.LogWarning("Cannot reach the portal at {Portal}: {Message}", _options.PortalUrl, e.Message);
+                try { await _portal.Hub.StopAsync(); }
+                catch (Exception stopError) { _logger.LogDebug(stopError, "Stopping a half-open connection failed."); }
             }
-            if (killed.IsCancellationRequested) break;
-            try { await Task.Delay(backoff.Next(), killed.Token); }
+            if (_killed.IsCancellationRequested) break;
+            try { await Task.Delay(backoff.Next(), _killed.Token); }
             catch (OperationCanceledException) { break; }
         }
     }
 
     private async Task HeartbeatLoopAsync()
     {
-        while (!stopping.IsCancellationRequested)
+        while (!_stopping.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(TimeSpan.FromSeconds(heartbeatSeconds), stopping.Token);
+                await Task.Delay(TimeSpan.FromSeconds(_heartbeatSeconds), _stopping.Token);
                 if (!IsConnected) continue;
-                await portal.Hub.InvokeAsync(nameof(IAgentHub.Heartbeat), new AgentHeartbeat(RunningRunIds.ToList(), outbox.PendingPoints), stopping.Token);
+                await _portal.Hub.InvokeAsync(nameof(IAgentHub.Heartbeat), new AgentHeartbeat(RunningRunIds.ToList(), _outbox.PendingPoints), _stopping.Token);
             }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested) { }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested) { }
             catch (Exception e)
             {
-                logger.LogDebug("Heartbeat not delivered: {Message}", e.Message);
+                _logger.LogDebug("Heartbeat not delivered: {Message}", e.Message);
             }
         }
     }
 
     private async Task JobLoopAsync()
     {
-        var token = stopping.Token;
-        var backoff = new Backoff(options.ReconnectMinDelay, options.ReconnectMaxDelay);
+        var token = _stopping.Token;
+        var backoff = new Backoff(_options.ReconnectMinDelay, _options.ReconnectMaxDelay);
         while (!token.IsCancellationRequested)
         {
             try
             {
-                if (!IsConnected || jobs.Count >= options.MaxConcurrentJobs || numericCheck.Result.Status == NumericCheckStatus.Failed)
+                if (!IsConnected || _jobs.Count >= _options.MaxConcurrentJobs || _numericCheck.Result.Status == NumericCheckStatus.Failed)
                 {
-                    await jobSignal.WaitAsync(TimeSpan.FromSeconds(1), token);
+                    await _jobSignal.WaitAsync(TimeSpan.FromSeconds(1), token);
                     continue;
                 }
-                var job = await portal.Hub.InvokeAsync<JobAssignment?>(nameof(IAgentHub.TakeJob), token);
+                var job = await _portal.Hub.InvokeAsync<JobAssignment?>(nameof(IAgentHub.TakeJob), token);
                 backoff.Reset();
                 if (job is null)
                 {
-                    await jobSignal.WaitAsync(options.JobPollInterval, token);
+                    await _jobSignal.WaitAsync(_options.JobPollInterval, token);
                     continue;
                 }
                 StartJob(job);
@@ -222,7 +222,7 @@ public sealed class AgentHost : IAsyncDisposable
             }
             catch (Exception e)
             {
-                logger.LogDebug("Taking a job failed: {Message}", e.Message);
+                _logger.LogDebug("Taking a job failed: {Message}", e.Message);
                 await DelayQuietly(backoff.Next(), token);
             }
         }
@@ -230,26 +230,26 @@ public sealed class AgentHost : IAsyncDisposable
 
     private void StartJob(JobAssignment job)
     {
-        var runner = new JobRunner(job, options, device, outbox, portal, logger, numericCheck.Result);
-        var cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
+        var runner = new JobRunner(job, _options, _device, _outbox, _portal, _logger, _numericCheck.Result);
+        var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         var running = new RunningJob(cancel);
-        jobs[job.RunId] = running;
+        _jobs[job.RunId] = running;
         running.Completion = Task.Run(async () =>
         {
             try { await runner.RunAsync(cancel.Token, () => running.CancelledByPortal); }
             finally
             {
-                jobs.TryRemove(job.RunId, out _);
+                _jobs.TryRemove(job.RunId, out _);
                 cancel.Dispose();
-                jobSignal.Set();
+                _jobSignal.Set();
             }
         });
     }
 
     private void CancelRun(long runId)
     {
-        if (!jobs.TryGetValue(runId, out var job)) return;
-        logger.LogInformation("The portal cancelled run {RunId}.", runId);
+        if (!_jobs.TryGetValue(runId, out var job)) return;
+        _logger.LogInformation("The portal cancelled run {RunId}.", runId);
         job.CancelledByPortal = true;
         try { job.Cancel.Cancel(); }
         catch (ObjectDisposedException) { } // finished meanwhile

@@ -22,13 +22,13 @@ public static class AgentCommandLine
 /// <summary>Runs one <see cref="AgentHost"/> for the lifetime of the service.</summary>
 internal sealed class AgentWorker(IOptions<AgentOptions> options, ILoggerFactory loggerFactory, IHostApplicationLifetime lifetime) : IHostedService
 {
-    private AgentHost? host;
+    private AgentHost? _host;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         try
         {
-            host = await AgentHost.StartAsync(options.Value, loggerFactory);
+            _host = await AgentHost.StartAsync(options.Value, loggerFactory);
         }
         catch (ArgumentException e)
         {
@@ -38,5 +38,5 @@ internal sealed class AgentWorker(IOptions<AgentOptions> options, ILoggerFactory
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => host?.StopAsync() ?? Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => _host?.StopAsync() ?? Task.CompletedTask;
 }

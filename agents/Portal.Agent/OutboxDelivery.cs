@@ -25,10 +25,10 @@ internal sealed class OutboxDelivery(DurableOutbox outbox, PortalClient portal, 
 
     private const int MaxLineLength = 16_000;
 
-    private readonly AsyncSignal signal = new();
+    private readonly AsyncSignal _signal = new();
 
     /// <summary>Something was appended or the connection came back: look at the outbox now.</summary>
-    public void Wake() => signal.Set();
+    public void Wake() => _signal.Set();
 
     public async Task RunAsync(CancellationToken token)
     {
@@ -85,7 +85,7 @@ internal sealed class OutboxDelivery(DurableOutbox outbox, PortalClient portal, 
         var batch = outbox.PeekBatch(AgentProtocol.MaxPointsPerBatch, MaxLinesPerBatch);
         if (batch.Count == 0 || !isConnected())
         {
-            await signal.WaitAsync(TimeSpan.FromSeconds(1), token);
+            await _signal.WaitAsync(TimeSpan.FromSeconds(1), token);
             if (batch.Count == 0) outbox.Sync();
             return null;
         }
@@ -141,13 +141,13 @@ internal sealed class OutboxDelivery(DurableOutbox outbox, PortalClient portal, 
     /// <summary>Up to the lines a call may carry, and well below the portal's message size limit.</summary>
     private static IEnumerable<string[]> LogChunks(List<string> lines)
     {
-        const int maxChars = 512 * 1024;
+        const int MaxChars = 512 * 1024;
         var chunk = new List<string>();
         var chars = 0;
         foreach (var whole in lines)
         {
             var line = whole.Length <= MaxLineLength ? whole : whole[..MaxLineLength]; // the portal keeps less anyway
-            if (chunk.Count > 0 && (chunk.Count == AgentProtocol.MaxLogLinesPerCall || chars + line.Length > maxChars))
+            if (chunk.Count > 0 && (chunk.Count == AgentProtocol.MaxLogLinesPerCall || chars + line.Length > MaxChars))
             {
                 yield return chunk.ToArray();
                 chunk.Clear();

@@ -14,7 +14,7 @@ internal sealed class PortalRefusedException(string message) : Exception(message
 /// <summary>The agent's two channels to the portal: the SignalR hub (MessagePack) and HTTP for files.</summary>
 internal sealed class PortalClient : IAsyncDisposable
 {
-    private readonly HttpClient http;
+    private readonly HttpClient _http;
 
     public PortalClient(AgentOptions options, ILoggerFactory loggerFactory)
     {
@@ -26,8 +26,8 @@ internal sealed class PortalClient : IAsyncDisposable
             .Build();
         Hub.ServerTimeout = options.ServerTimeout;
         Hub.KeepAliveInterval = options.ServerTimeout / 3;
-        http = new HttpClient { BaseAddress = baseUri, Timeout = Timeout.InfiniteTimeSpan };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Token);
+        _http = new HttpClient { BaseAddress = baseUri, Timeout = Timeout.InfiniteTimeSpan };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Token);
     }
 
     public HubConnection Hub { get; }
@@ -43,7 +43,7 @@ internal sealed class PortalClient : IAsyncDisposable
         using var body = new StreamContent(content, 81920);
         body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         body.Headers.ContentLength = content.Length;
-        using var response = await http.PostAsync(AgentProtocol.ArtifactUploadPath(runId, kind).TrimStart('/') + query, body, cancellationToken);
+        using var response = await _http.PostAsync(AgentProtocol.ArtifactUploadPath(runId, kind).TrimStart('/') + query, body, cancellationToken);
         await ThrowIfRefusedAsync(response, cancellationToken);
         return (sha, content.Length);
     }
@@ -51,7 +51,7 @@ internal sealed class PortalClient : IAsyncDisposable
     /// <summary>Downloads the run's latest checkpoint to <paramref name="path"/>.</summary>
     public async Task DownloadCheckpointAsync(long runId, string path, CancellationToken cancellationToken)
     {
-        using var response = await http.GetAsync(AgentProtocol.CheckpointDownloadPath(runId).TrimStart('/'), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var response = await _http.GetAsync(AgentProtocol.CheckpointDownloadPath(runId).TrimStart('/'), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         await ThrowIfRefusedAsync(response, cancellationToken);
         var temp = path + ".download";
         await using (var file = File.Create(temp))
@@ -81,7 +81,7 @@ internal sealed class PortalClient : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Hub.DisposeAsync();
-        http.Dispose();
+        _http.Dispose();
     }
 
     /// <summary>Sends the hub client's own logs to the host's logger factory.</summary>

@@ -13,10 +13,10 @@ namespace Portal.Training;
 public static class CpuKernels
 {
     private static readonly object Gate = new();
-    private static string? configuration;
+    private static string? _configuration;
 
     /// <summary>What <see cref="UseAtenConvolutions"/> did, in words, for the environment record and the agent's log.</summary>
-    public static string Configuration => configuration ?? "oneDNN as libtorch defaults (not configured)";
+    public static string Configuration => _configuration ?? "oneDNN as libtorch defaults (not configured)";
 
     /// <summary>True when libtorch would run CPU convolutions with oneDNN.</summary>
     public static bool OneDnnEnabled
@@ -33,14 +33,14 @@ public static class CpuKernels
     {
         lock (Gate)
         {
-            if (configuration is not null) return configuration;
+            if (_configuration is not null) return _configuration;
             SetOneDnn(false);
             // Without oneDNN, ATen would try NNPACK first for some convolutions; where NNPACK cannot start (AVX-512
             // machines among them) every such call logs a warning. ATen's im2col path needs neither.
             InitializeDeviceType(TorchSharp.DeviceType.CPU);
             Native.SetUserEnabledNnpack(Native.GlobalContext(), false);
-            configuration = "oneDNN off for CPU convolutions (ATen kernels; docs/decisions/0007)";
-            return configuration;
+            _configuration = "oneDNN off for CPU convolutions (ATen kernels; docs/decisions/0007)";
+            return _configuration;
         }
     }
 
@@ -52,7 +52,7 @@ public static class CpuKernels
         Native.SetUserEnabledMkldnn(context, enabled);
         if (Native.UserEnabledMkldnn(context) != enabled)
             throw new InvalidOperationException($"libtorch did not take oneDNN enabled = {enabled}.");
-        if (enabled) configuration = null;
+        if (enabled) _configuration = null;
     }
 
     // at::globalContext() and at::Context's mkldnn and NNPACK flag accessors, exported by libtorch_cpu. A member function takes

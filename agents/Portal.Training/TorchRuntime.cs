@@ -11,7 +11,7 @@ public static class TorchRuntime
     public const string LibTorchEnvironmentVariable = "PORTAL_AGENT_LIBTORCH";
 
     private static readonly object Gate = new();
-    private static string? loadedFrom;
+    private static string? _loadedFrom;
 
     /// <summary>
     /// Loads libtorch from an installed PyTorch (its torch/lib folder) before TorchSharp's first call. The loader
@@ -22,8 +22,8 @@ public static class TorchRuntime
     {
         lock (Gate)
         {
-            if (loadedFrom == torchLibDirectory) return;
-            if (loadedFrom is not null) throw new InvalidOperationException($"libtorch was already loaded from {loadedFrom}.");
+            if (_loadedFrom == torchLibDirectory) return;
+            if (_loadedFrom is not null) throw new InvalidOperationException($"libtorch was already loaded from {_loadedFrom}.");
             if (!Directory.Exists(torchLibDirectory)) throw new DirectoryNotFoundException($"libtorch folder {torchLibDirectory} does not exist.");
             string[] order = ["libgomp.so.1", "libc10.so", "libc10_cuda.so", "libtorch_cpu.so", "libtorch_cuda.so", "libtorch.so"];
             var found = false;
@@ -38,7 +38,7 @@ public static class TorchRuntime
                 found |= name == "libtorch.so";
             }
             if (!found) throw new FileNotFoundException($"{torchLibDirectory} holds no libtorch.so.");
-            loadedFrom = torchLibDirectory;
+            _loadedFrom = torchLibDirectory;
         }
     }
 

@@ -18,23 +18,23 @@ public sealed class DurableOutbox : IDisposable
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    private readonly object gate = new();
-    private readonly string directory;
-    private readonly string ackPath;
-    private readonly LinkedList<OutboxEntry> pending = new();
-    private FileStream? segment;
-    private long lastSequence;
-    private long acknowledged;
-    private long pendingPoints;
-    private bool dirty;
+    private readonly object _gate = new();
+    private readonly string _directory;
+    private readonly string _ackPath;
+    private readonly LinkedList<OutboxEntry> _pending = new();
+    private FileStream? _segment;
+    private long _lastSequence;
+    private long _acknowledged;
+    private long _pendingPoints;
+    private bool _dirty;
 
     public DurableOutbox(string directory)
     {
-        this.directory = directory;
+        _directory = directory;
         Directory.CreateDirectory(directory);
-        ackPath = Path.Combine(directory, "acknowledged");
-        acknowledged = File.Exists(ackPath) && long.TryParse(File.ReadAllText(ackPath).Trim(), out var a) ? a : 0;
-        lastSequence = acknowledged;
+        _ackPath = Path.Combine(directory, "acknowledged");
+        _acknowledged = File.Exists(_ackPath) && long.TryParse(File.ReadAllText(_ackPath).Trim(), out var a) ? a : 0;
+        _lastSequence = _acknowledged;
         foreach (var file in Segments()) Load(file);
         DeleteAcknowledgedSegments();
     }
@@ -42,17 +42,17 @@ public sealed class DurableOutbox : IDisposable
     /// <summary>Signalled whenever something is appended.</summary>
     public event Action? Appended;
 
-    public int PendingCount { get { lock (gate) return pending.Count; } }
+    public int PendingCount { get { lock (_gate) return _pending.Count; } }
 
     /// <summary>Metric points appended and not yet acknowledged.</summary>
-    public long PendingPoints { get { lock (gate) return pendingPoints; } }
+    public long PendingPoints { get { lock (_gate) return _pendingPoints; } }
 
     public long Append(OutboxItem item)
     {
         var payload = JsonSerializer.SerializeToUtf8Bytes(item, Json);
-        lock (gate)
+        lock (_gate)
         {
-            var sequence = ++lastSequence;
+            var sequence = ++_lastSequence;
             var record = new byte[16 + payload.Length];
             BinaryPrimitives.WriteInt64LittleEndian(record, sequence);
             BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(8), payload.Length);
@@ -61,9 +61,9 @@ public sealed class DurableOutbox : IDisposable
             var stream = CurrentSegment(sequence);
             stream.Write(record);
             stream.Flush(flushToDisk: false);
-            dirty = true;
-            pending.AddLast(new OutboxEntry(sequence, item));
-            if (item is MetricsItem m) pendingPoints += m.Points.Count;
+            _dirty = true;
+            _pending.AddLast(new OutboxEntry(sequence, item));
+            if (item is MetricsItem m) _pendingPoints += m.Points.Count;
             Appended?.Invoke();
             return sequence;
         }
@@ -72,11 +72,11 @@ public sealed class DurableOutbox : IDisposable
     /// <summary>The oldest pending entries, in order; metrics (or log lines) of one run coalesce up to the limits.</summary>
     public IReadOnlyList<OutboxEntry> Peek(int maxPoints, int maxEntries = 1000)
     {
-        lock (gate)
+        lock (_gate)
         {
             var result = new List<OutboxEntry>();
             var points = 0;
-            for (var node = pending.First; node is not null && result.Count < maxEntries; node = node.Next)
+            for (var node = _pending.First; node is not null && result.Count < maxEntries; node = node.Next)
             {
                 var entry = node.Value;
                 if (result.Count > 0)
@@ -103,11 +103,11 @@ public sealed class DurableOutbox : IDisposable
     /// </summary>
     public IReadOnlyList<OutboxEntry> PeekBatch(int maxPoints, int maxLines, int maxEntries = 50_000)
     {
-        lock (gate)
+        lock (_gate)
         {
             var result = new List<OutboxEntry>();
             int points = 0, lines = 0;
-            for (var node = pending.First; node is not null && result.Count < maxEntries; node = node.Next)
+            for (var node = _pending.First; node is not null && result.Count < maxEntries; node = node.Next)
             {
                 var entry = node.Value;
                 if (entry.Item is not (MetricsItem or LogItem))
@@ -129,24 +129,24 @@ public sealed class DurableOutbox : IDisposable
     /// <summary>Everything up to and including <paramref name="sequence"/> was delivered; it is never handed out again.</summary>
     public void Acknowledge(long sequence)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (sequence <= acknowledged) return;
-            while (pending.First is { } first && first.Value.Sequence <= sequence)
+            if (sequence <= _acknowledged) return;
+            while (_pending.First is { } first && first.Value.Sequence <= sequence)
             {
-                if (first.Value.Item is MetricsItem m) pendingPoints -= m.Points.Count;
-                pending.RemoveFirst();
+                if (first.Value.Item is MetricsItem m) _pendingPoints -= m.Points.Count;
+                _pending.RemoveFirst();
             }
-            acknowledged = sequence;
+            _acknowledged = sequence;
             // The segments hold the records up to here, so they must be on disk before the mark says "delivered".
             SyncLocked();
-            var temp = ackPath + ".tmp";
+            var temp = _ackPath + ".tmp";
             using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
             {
                 file.Write(System.Text.Encoding.ASCII.GetBytes(sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)));
                 file.Flush(flushToDisk: true);
             }
-            File.Move(temp, ackPath, overwrite: true);
+            File.Move(temp, _ackPath, overwrite: true);
             DeleteAcknowledgedSegments();
         }
     }
@@ -154,26 +154,26 @@ public sealed class DurableOutbox : IDisposable
     /// <summary>Forces appended records to disk (survives a power loss, not only a process kill).</summary>
     public void Sync()
     {
-        lock (gate) SyncLocked();
+        lock (_gate) SyncLocked();
     }
 
     private void SyncLocked()
     {
-        if (!dirty || segment is null) return;
-        segment.Flush(flushToDisk: true);
-        dirty = false;
+        if (!_dirty || _segment is null) return;
+        _segment.Flush(flushToDisk: true);
+        _dirty = false;
     }
 
     private FileStream CurrentSegment(long sequence)
     {
-        if (segment is not null && segment.Length < SegmentBytes) return segment;
+        if (_segment is not null && _segment.Length < SegmentBytes) return _segment;
         SyncLocked();
-        segment?.Dispose();
-        segment = new FileStream(Path.Combine(directory, $"segment-{sequence:D16}.log"), FileMode.Append, FileAccess.Write, FileShare.Read);
-        return segment;
+        _segment?.Dispose();
+        _segment = new FileStream(Path.Combine(_directory, $"segment-{sequence:D16}.log"), FileMode.Append, FileAccess.Write, FileShare.Read);
+        return _segment;
     }
 
-    private IEnumerable<string> Segments() => Directory.EnumerateFiles(directory, "segment-*.log").Order(StringComparer.Ordinal).ToList();
+    private IEnumerable<string> Segments() => Directory.EnumerateFiles(_directory, "segment-*.log").Order(StringComparer.Ordinal).ToList();
 
     private void Load(string file)
     {
@@ -187,13 +187,13 @@ public sealed class DurableOutbox : IDisposable
             if (length < 0 || offset + 16 + length > bytes.Length) break;
             var payload = bytes.AsSpan(offset + 16, length);
             if ((Crc32.Compute(bytes.AsSpan(offset, 12)) ^ Crc32.Compute(payload)) != crc) break;
-            if (sequence > acknowledged)
+            if (sequence > _acknowledged)
             {
                 var item = JsonSerializer.Deserialize<OutboxItem>(payload, Json)!;
-                pending.AddLast(new OutboxEntry(sequence, item));
-                if (item is MetricsItem m) pendingPoints += m.Points.Count;
+                _pending.AddLast(new OutboxEntry(sequence, item));
+                if (item is MetricsItem m) _pendingPoints += m.Points.Count;
             }
-            lastSequence = Math.Max(lastSequence, sequence);
+            _lastSequence = Math.Max(_lastSequence, sequence);
             offset += 16 + length;
         }
         if (offset < bytes.Length)
@@ -211,18 +211,18 @@ public sealed class DurableOutbox : IDisposable
         for (var i = 0; i < files.Count - 1; i++)
         {
             var nextFirst = long.Parse(Path.GetFileNameWithoutExtension(files[i + 1])["segment-".Length..], System.Globalization.CultureInfo.InvariantCulture);
-            if (nextFirst - 1 > acknowledged) break;
+            if (nextFirst - 1 > _acknowledged) break;
             File.Delete(files[i]);
         }
     }
 
     public void Dispose()
     {
-        lock (gate)
+        lock (_gate)
         {
             SyncLocked();
-            segment?.Dispose();
-            segment = null;
+            _segment?.Dispose();
+            _segment = null;
         }
     }
 }

@@ -55,13 +55,13 @@ public static class CocoEvaluator
     {
         var classes = truths.Select(t => t.ClassId).Distinct().Order().ToArray();
         var result = Accumulate(truths, detections, classes, [.. IoUThresholds]);
-        const int all = 0, small = 1, medium = 2, large = 3;
-        const int one = 0, ten = 1, hundred = 2;
+        const int All = 0, Small = 1, Medium = 2, Large = 3;
+        const int One = 0, Ten = 1, Hundred = 2;
         return new DetectionMetrics(
-            result.MeanPrecision(t: null, all, hundred), result.MeanPrecision(t: 0, all, hundred), result.MeanPrecision(t: 5, all, hundred),
-            result.MeanPrecision(null, small, hundred), result.MeanPrecision(null, medium, hundred), result.MeanPrecision(null, large, hundred),
-            result.MeanRecall(all, one), result.MeanRecall(all, ten), result.MeanRecall(all, hundred),
-            result.MeanRecall(small, hundred), result.MeanRecall(medium, hundred), result.MeanRecall(large, hundred));
+            result.MeanPrecision(t: null, All, Hundred), result.MeanPrecision(t: 0, All, Hundred), result.MeanPrecision(t: 5, All, Hundred),
+            result.MeanPrecision(null, Small, Hundred), result.MeanPrecision(null, Medium, Hundred), result.MeanPrecision(null, Large, Hundred),
+            result.MeanRecall(All, One), result.MeanRecall(All, Ten), result.MeanRecall(All, Hundred),
+            result.MeanRecall(Small, Hundred), result.MeanRecall(Medium, Hundred), result.MeanRecall(Large, Hundred));
     }
 
     /// <summary>
@@ -254,15 +254,15 @@ public static class CocoEvaluator
     /// </summary>
     private sealed class Accumulated
     {
-        private readonly List<(int Area, int MaxDet, ClassCurve Curve)> curves = [];
+        private readonly List<(int Area, int MaxDet, ClassCurve Curve)> _curves = [];
 
-        public void Add(int area, int maxDet, ClassCurve curve) => curves.Add((area, maxDet, curve));
+        public void Add(int area, int maxDet, ClassCurve curve) => _curves.Add((area, maxDet, curve));
 
         /// <summary>COCOeval's _summarize for AP: the mean over thresholds (or one), recall points and classes; -1 when empty.</summary>
         public double MeanPrecision(int? t, int area, int maxDet)
         {
             var values = new List<double>();
-            foreach (var c in curves.Where(c => c.Area == area && c.MaxDet == maxDet).Select(c => c.Curve.Precision))
+            foreach (var c in _curves.Where(c => c.Area == area && c.MaxDet == maxDet).Select(c => c.Curve.Precision))
                 for (var ti = 0; ti < c.GetLength(0); ti++)
                     if (t is null || t == ti)
                         for (var r = 0; r < c.GetLength(1); r++) values.Add(c[ti, r]);
@@ -272,7 +272,7 @@ public static class CocoEvaluator
         /// <summary>COCOeval's _summarize for AR: the mean over thresholds and classes; -1 when empty.</summary>
         public double MeanRecall(int area, int maxDet)
         {
-            var values = curves.Where(c => c.Area == area && c.MaxDet == maxDet).SelectMany(c => c.Curve.Recall).ToList();
+            var values = _curves.Where(c => c.Area == area && c.MaxDet == maxDet).SelectMany(c => c.Curve.Recall).ToList();
             return values.Count == 0 ? -1 : values.Average();
         }
     }

@@ -34,48 +34,48 @@ public sealed class ClassifierConfig : TrainingConfig
 /// <summary>The "classifier" recipe: <see cref="SmallResNet"/> on synthetic-classes, cross-entropy, accuracy on val.</summary>
 public sealed class ClassifierRun : RecipeRun
 {
-    private readonly SmallResNet model;
-    private readonly Tensor trainImages;
-    private readonly Tensor trainLabels;
-    private readonly Tensor valImages;
-    private readonly Tensor valLabels;
-    private readonly int trainCount;
+    private readonly SmallResNet _model;
+    private readonly Tensor _trainImages;
+    private readonly Tensor _trainLabels;
+    private readonly Tensor _valImages;
+    private readonly Tensor _valLabels;
+    private readonly int _trainCount;
 
     public ClassifierRun(ClassifierConfig config, string configJson, int seed, Device device)
         : base(RecipeCatalog.Classifier, config, configJson, seed, device)
     {
         var train = new SyntheticClasses(seed, "train", config.TrainImages, config.ImageSize);
         var val = new SyntheticClasses(seed, "val", config.ValImages, config.ImageSize);
-        trainCount = train.Count;
+        _trainCount = train.Count;
         // Made on the device: a CPU staging copy moved with .to() would stay behind until the GC finds it.
-        trainImages = torch.tensor(train.Pixels, [train.Count, 3, config.ImageSize, config.ImageSize], device: device);
-        trainLabels = torch.tensor(train.Labels, device: device);
-        valImages = torch.tensor(val.Pixels, [val.Count, 3, config.ImageSize, config.ImageSize], device: device);
-        valLabels = torch.tensor(val.Labels, device: device);
+        _trainImages = torch.tensor(train.Pixels, [train.Count, 3, config.ImageSize, config.ImageSize], device: device);
+        _trainLabels = torch.tensor(train.Labels, device: device);
+        _valImages = torch.tensor(val.Pixels, [val.Count, 3, config.ImageSize, config.ImageSize], device: device);
+        _valLabels = torch.tensor(val.Labels, device: device);
         torch.manual_seed(seed);
-        model = new SmallResNet(SyntheticClasses.ClassCount, config.Width);
-        model.to(device);
+        _model = new SmallResNet(SyntheticClasses.ClassCount, config.Width);
+        _model.to(device);
     }
 
-    protected override nn.Module Model => model;
+    protected override nn.Module Model => _model;
 
     protected override Tensor StepLoss(long step)
     {
-        var indices = torch.tensor(BatchIndices(step, trainCount), device: Device);
-        var logits = model.call(trainImages.index_select(0, indices));
-        return nn.functional.cross_entropy(logits, trainLabels.index_select(0, indices));
+        var indices = torch.tensor(BatchIndices(step, _trainCount), device: Device);
+        var logits = _model.call(_trainImages.index_select(0, indices));
+        return nn.functional.cross_entropy(logits, _trainLabels.index_select(0, indices));
     }
 
     protected override IReadOnlyDictionary<string, double> Evaluate()
     {
         long correct = 0;
         double lossSum = 0;
-        var count = valImages.shape[0];
+        var count = _valImages.shape[0];
         for (long start = 0; start < count; start += 250)
         {
             var n = Math.Min(250, count - start);
-            var logits = model.call(valImages.narrow(0, start, n));
-            var labels = valLabels.narrow(0, start, n);
+            var logits = _model.call(_valImages.narrow(0, start, n));
+            var labels = _valLabels.narrow(0, start, n);
             lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
             correct += logits.argmax(1).eq(labels).sum().item<long>();
         }
@@ -84,7 +84,7 @@ public sealed class ClassifierRun : RecipeRun
 
     protected override void DisposeModelAndData()
     {
-        model.Dispose();
-        trainImages.Dispose(); trainLabels.Dispose(); valImages.Dispose(); valLabels.Dispose();
+        _model.Dispose();
+        _trainImages.Dispose(); _trainLabels.Dispose(); _valImages.Dispose(); _valLabels.Dispose();
     }
 }

@@ -42,14 +42,14 @@ public sealed class DetectorRun : RecipeRun
 {
     private const int Stride = 8;
     private const float BoxWeight = 5f;
-    private readonly TinyYolo model;
-    private readonly SyntheticShapes train;
-    private readonly SyntheticShapes val;
-    private readonly Tensor trainImages;
-    private readonly Tensor valImages;
-    private readonly (float W, float H)[] anchors;
-    private readonly int grid;
-    private readonly List<Target>[] trainTargets;
+    private readonly TinyYolo _model;
+    private readonly SyntheticShapes _train;
+    private readonly SyntheticShapes _val;
+    private readonly Tensor _trainImages;
+    private readonly Tensor _valImages;
+    private readonly (float W, float H)[] _anchors;
+    private readonly int _grid;
+    private readonly List<Target>[] _trainTargets;
 
     private readonly record struct Target(int Cell, float Tx, float Ty, float Tw, float Th, int Class);
 
@@ -57,20 +57,20 @@ public sealed class DetectorRun : RecipeRun
         : base(RecipeCatalog.Detector, config, configJson, seed, device)
     {
         var scale = config.ImageSize / 64f;
-        anchors = [(13 * scale, 13 * scale), (23 * scale, 23 * scale)];
-        grid = config.ImageSize / Stride;
-        train = new SyntheticShapes(seed, "train", config.TrainImages, config.ImageSize);
-        val = new SyntheticShapes(seed, "val", config.ValImages, config.ImageSize);
+        _anchors = [(13 * scale, 13 * scale), (23 * scale, 23 * scale)];
+        _grid = config.ImageSize / Stride;
+        _train = new SyntheticShapes(seed, "train", config.TrainImages, config.ImageSize);
+        _val = new SyntheticShapes(seed, "val", config.ValImages, config.ImageSize);
         // Made on the device: a CPU staging copy moved with .to() would stay behind until the GC finds it.
-        trainImages = Stack(train, device);
-        valImages = Stack(val, device);
-        trainTargets = train.Images.Select(BuildTargets).ToArray();
+        _trainImages = Stack(_train, device);
+        _valImages = Stack(_val, device);
+        _trainTargets = _train.Images.Select(BuildTargets).ToArray();
         torch.manual_seed(seed);
-        model = new TinyYolo(SyntheticShapes.ClassCount, anchors.Length, config.Width);
-        model.to(device);
+        _model = new TinyYolo(SyntheticShapes.ClassCount, _anchors.Length, config.Width);
+        _model.to(device);
     }
 
-    protected override nn.Module Model => model;
+    protected override nn.Module Model => _model;
 
     private static Tensor Stack(SyntheticShapes set, Device device)
     {
@@ -87,35 +87,35 @@ public sealed class DetectorRun : RecipeRun
         {
             var cx = (o.Box.X1 + o.Box.X2) / 2 / Stride;
             var cy = (o.Box.Y1 + o.Box.Y2) / 2 / Stride;
-            var gx = Math.Min((int)cx, grid - 1);
-            var gy = Math.Min((int)cy, grid - 1);
+            var gx = Math.Min((int)cx, _grid - 1);
+            var gy = Math.Min((int)cy, _grid - 1);
             // The anchor whose shape overlaps the box best (both centred) is responsible for it.
             var best = 0;
             var bestIoU = -1f;
-            for (var a = 0; a < anchors.Length; a++)
+            for (var a = 0; a < _anchors.Length; a++)
             {
-                var inter = Math.Min(anchors[a].W, o.Box.Width) * Math.Min(anchors[a].H, o.Box.Height);
-                var iou = inter / (anchors[a].W * anchors[a].H + o.Box.Width * o.Box.Height - inter);
+                var inter = Math.Min(_anchors[a].W, o.Box.Width) * Math.Min(_anchors[a].H, o.Box.Height);
+                var iou = inter / (_anchors[a].W * _anchors[a].H + o.Box.Width * o.Box.Height - inter);
                 if (iou > bestIoU) (best, bestIoU) = (a, iou);
             }
-            targets.Add(new Target(best * grid * grid + gy * grid + gx, cx - gx, cy - gy,
-                MathF.Log(o.Box.Width / anchors[best].W), MathF.Log(o.Box.Height / anchors[best].H), (int)o.Kind));
+            targets.Add(new Target(best * _grid * _grid + gy * _grid + gx, cx - gx, cy - gy,
+                MathF.Log(o.Box.Width / _anchors[best].W), MathF.Log(o.Box.Height / _anchors[best].H), (int)o.Kind));
         }
         return targets;
     }
 
     protected override Tensor StepLoss(long step)
     {
-        var indices = BatchIndices(step, train.Images.Count);
+        var indices = BatchIndices(step, _train.Images.Count);
         var batch = indices.Length;
-        var cellsPerImage = anchors.Length * grid * grid;
+        var cellsPerImage = _anchors.Length * _grid * _grid;
         var objTarget = new float[batch * cellsPerImage];
         var positives = new List<long>();
         var boxTarget = new List<float>();
         var classTarget = new List<long>();
         for (var b = 0; b < batch; b++)
         {
-            foreach (var t in trainTargets[indices[b]])
+            foreach (var t in _trainTargets[indices[b]])
             {
                 var at = b * cellsPerImage + t.Cell;
                 if (objTarget[at] == 1) continue; // two objects on one cell and anchor: the first keeps it
@@ -126,8 +126,8 @@ public sealed class DetectorRun : RecipeRun
             }
         }
 
-        var images = trainImages.index_select(0, torch.tensor(indices, device: Device));
-        var output = model.call(images).view(batch * cellsPerImage, 5 + SyntheticShapes.ClassCount);
+        var images = _trainImages.index_select(0, torch.tensor(indices, device: Device));
+        var output = _model.call(images).view(batch * cellsPerImage, 5 + SyntheticShapes.ClassCount);
         var objectness = nn.functional.binary_cross_entropy_with_logits(
             output.select(1, 4), torch.tensor(objTarget, device: Device), reduction: nn.Reduction.Sum) / batch;
         if (positives.Count == 0) return objectness;
@@ -145,14 +145,14 @@ public sealed class DetectorRun : RecipeRun
     {
         var truths = new List<GroundTruth>();
         var detections = new List<Detection>();
-        for (var i = 0; i < val.Images.Count; i++)
-            foreach (var o in val.Images[i].Objects) truths.Add(new GroundTruth(i, (int)o.Kind, o.Box));
+        for (var i = 0; i < _val.Images.Count; i++)
+            foreach (var o in _val.Images[i].Objects) truths.Add(new GroundTruth(i, (int)o.Kind, o.Box));
 
-        const int chunk = 100;
-        for (var start = 0; start < val.Images.Count; start += chunk)
+        const int Chunk = 100;
+        for (var start = 0; start < _val.Images.Count; start += Chunk)
         {
-            var count = Math.Min(chunk, val.Images.Count - start);
-            var output = model.call(valImages.narrow(0, start, count)).cpu();
+            var count = Math.Min(Chunk, _val.Images.Count - start);
+            var output = _model.call(_valImages.narrow(0, start, count)).cpu();
             var values = output.data<float>().ToArray();
             for (var i = 0; i < count; i++) detections.AddRange(Decode(values, i, start + i));
         }
@@ -164,7 +164,7 @@ public sealed class DetectorRun : RecipeRun
     private IEnumerable<Detection> Decode(float[] values, int imageInBatch, int imageId)
     {
         var width = 5 + SyntheticShapes.ClassCount;
-        var cells = anchors.Length * grid * grid;
+        var cells = _anchors.Length * _grid * _grid;
         var candidates = new List<Detection>();
         Span<float> probs = stackalloc float[SyntheticShapes.ClassCount];
         for (var cell = 0; cell < cells; cell++)
@@ -183,13 +183,13 @@ public sealed class DetectorRun : RecipeRun
                 if (probs[c] > probs[bestClass]) bestClass = c;
             }
             var score = objectness * probs[bestClass] / sum;
-            var a = cell / (grid * grid);
-            var gy = cell % (grid * grid) / grid;
-            var gx = cell % grid;
+            var a = cell / (_grid * _grid);
+            var gy = cell % (_grid * _grid) / _grid;
+            var gx = cell % _grid;
             var cx = (gx + Sigmoid(values[p])) * Stride;
             var cy = (gy + Sigmoid(values[p + 1])) * Stride;
-            var w = anchors[a].W * MathF.Exp(Math.Clamp(values[p + 2], -4f, 4f));
-            var h = anchors[a].H * MathF.Exp(Math.Clamp(values[p + 3], -4f, 4f));
+            var w = _anchors[a].W * MathF.Exp(Math.Clamp(values[p + 2], -4f, 4f));
+            var h = _anchors[a].H * MathF.Exp(Math.Clamp(values[p + 3], -4f, 4f));
             candidates.Add(new Detection(imageId, bestClass, score, new Box(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)));
         }
         var kept = new List<Detection>();
@@ -202,8 +202,8 @@ public sealed class DetectorRun : RecipeRun
 
     protected override void DisposeModelAndData()
     {
-        model.Dispose();
-        trainImages.Dispose();
-        valImages.Dispose();
+        _model.Dispose();
+        _trainImages.Dispose();
+        _valImages.Dispose();
     }
 }

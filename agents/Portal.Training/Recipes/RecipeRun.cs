@@ -21,7 +21,7 @@ public sealed class TrainingFailedException(string message) : Exception(message)
 /// </summary>
 public abstract class RecipeRun : IDisposable
 {
-    private OptimizerHelper? optimizer;
+    private OptimizerHelper? _optimizer;
 
     protected RecipeRun(string recipe, TrainingConfig config, string configJson, int seed, Device device)
     {
@@ -51,7 +51,7 @@ public abstract class RecipeRun : IDisposable
 
     protected virtual OptimizerHelper CreateOptimizer() => torch.optim.Adam(Model.parameters(), Config.LearningRate);
 
-    private OptimizerHelper Optimizer => optimizer ??= CreateOptimizer();
+    private OptimizerHelper Optimizer => _optimizer ??= CreateOptimizer();
 
     public TrainingResult Train(TrainingOptions options, ITrainingSink sink, CancellationToken cancellationToken)
     {
@@ -162,22 +162,22 @@ public abstract class RecipeRun : IDisposable
         var perEpoch = datasetSize / batch;
         var epoch = (step - 1) / perEpoch;
         var offset = (int)((step - 1) % perEpoch) * batch;
-        if (cachedEpoch != epoch)
+        if (_cachedEpoch != epoch)
         {
             var random = new Random(Data.Seeds.Mix(Seed, 1000, epoch));
-            cachedPermutation = Enumerable.Range(0, datasetSize).Select(i => (long)i).ToArray();
-            random.Shuffle(cachedPermutation);
-            cachedEpoch = epoch;
+            _cachedPermutation = Enumerable.Range(0, datasetSize).Select(i => (long)i).ToArray();
+            random.Shuffle(_cachedPermutation);
+            _cachedEpoch = epoch;
         }
-        return cachedPermutation.AsSpan(offset, batch).ToArray();
+        return _cachedPermutation.AsSpan(offset, batch).ToArray();
     }
 
-    private long cachedEpoch = -1;
-    private long[] cachedPermutation = [];
+    private long _cachedEpoch = -1;
+    private long[] _cachedPermutation = [];
 
     public void Dispose()
     {
-        optimizer?.Dispose();
+        _optimizer?.Dispose();
         DisposeModelAndData();
         GC.SuppressFinalize(this);
     }

@@ -39,23 +39,23 @@ public sealed class Yolov4TinyRun : RecipeRun
 {
     private const float ScoreThreshold = 0.01f;
     private const float NmsIoU = 0.45f;
-    private readonly Yolov4TinyConfig config;
-    private readonly Yolov4Tiny model;
-    private readonly SyntheticShapes train;
-    private readonly SyntheticShapes val;
+    private readonly Yolov4TinyConfig _config;
+    private readonly Yolov4Tiny _model;
+    private readonly SyntheticShapes _train;
+    private readonly SyntheticShapes _val;
 
     public Yolov4TinyRun(Yolov4TinyConfig config, string configJson, int seed, Device device)
         : base(RecipeCatalog.Yolov4TinyName, config, configJson, seed, device)
     {
-        this.config = config;
-        train = new SyntheticShapes(seed, "train", config.TrainImages, config.ImageSize);
-        val = new SyntheticShapes(seed, "val", config.ValImages, config.ImageSize);
+        _config = config;
+        _train = new SyntheticShapes(seed, "train", config.TrainImages, config.ImageSize);
+        _val = new SyntheticShapes(seed, "val", config.ValImages, config.ImageSize);
         torch.manual_seed(seed);
-        model = new Yolov4Tiny(new Yolov4TinyOptions { Classes = SyntheticShapes.ClassCount });
-        model.to(device);
+        _model = new Yolov4Tiny(new Yolov4TinyOptions { Classes = SyntheticShapes.ClassCount });
+        _model.to(device);
     }
 
-    protected override nn.Module Model => model;
+    protected override nn.Module Model => _model;
 
     /// <summary>Images are stacked per batch: at 416 pixels the whole training set would not fit in memory.</summary>
     private Tensor Stack(SyntheticShapes set, IReadOnlyList<long> indices)
@@ -68,28 +68,28 @@ public sealed class Yolov4TinyRun : RecipeRun
 
     protected override Tensor StepLoss(long step)
     {
-        var indices = BatchIndices(step, train.Images.Count);
+        var indices = BatchIndices(step, _train.Images.Count);
         var rows = new List<float>();
         for (var b = 0; b < indices.Length; b++)
-            foreach (var o in train.Images[(int)indices[b]].Objects)
+            foreach (var o in _train.Images[(int)indices[b]].Objects)
                 rows.AddRange([b, (int)o.Kind, o.Box.X1, o.Box.Y1, o.Box.X2, o.Box.Y2]);
         var targets = torch.tensor(rows.ToArray(), [rows.Count / 6, 6], device: Device);
-        var outputs = model.call(Stack(train, indices));
-        return Yolov4TinyLoss.Compute(outputs, targets, config.ImageSize, SyntheticShapes.ClassCount).Total;
+        var outputs = _model.call(Stack(_train, indices));
+        return Yolov4TinyLoss.Compute(outputs, targets, _config.ImageSize, SyntheticShapes.ClassCount).Total;
     }
 
     protected override IReadOnlyDictionary<string, double> Evaluate()
     {
         var truths = new List<GroundTruth>();
         var detections = new List<Detection>();
-        for (var i = 0; i < val.Images.Count; i++)
-            foreach (var o in val.Images[i].Objects) truths.Add(new GroundTruth(i, (int)o.Kind, o.Box));
-        const int chunk = 16;
-        for (var start = 0; start < val.Images.Count; start += chunk)
+        for (var i = 0; i < _val.Images.Count; i++)
+            foreach (var o in _val.Images[i].Objects) truths.Add(new GroundTruth(i, (int)o.Kind, o.Box));
+        const int Chunk = 16;
+        for (var start = 0; start < _val.Images.Count; start += Chunk)
         {
             using var scope = NewDisposeScope();
-            var count = Math.Min(chunk, val.Images.Count - start);
-            var outputs = model.call(Stack(val, Enumerable.Range(start, count).Select(i => (long)i).ToArray()));
+            var count = Math.Min(Chunk, _val.Images.Count - start);
+            var outputs = _model.call(Stack(_val, Enumerable.Range(start, count).Select(i => (long)i).ToArray()));
             detections.AddRange(Decode(outputs, start));
         }
         var metrics = CocoEvaluator.Evaluate(truths, detections);
@@ -132,5 +132,5 @@ public sealed class Yolov4TinyRun : RecipeRun
         return kept;
     }
 
-    protected override void DisposeModelAndData() => model.Dispose();
+    protected override void DisposeModelAndData() => _model.Dispose();
 }

@@ -12,22 +12,22 @@ public sealed class TorchThreads;
 [Collection(nameof(TorchThreads))]
 public sealed class AgentSelfCheckTests : IAsyncLifetime
 {
-    private readonly string data = Directory.CreateTempSubdirectory("portal-selfcheck-").FullName;
-    private readonly TestPortal portal = new();
-    private readonly int threadsBefore = get_num_threads();
+    private readonly string _data = Directory.CreateTempSubdirectory("portal-selfcheck-").FullName;
+    private readonly TestPortal _portal = new();
+    private readonly int _threadsBefore = get_num_threads();
 
-    public Task InitializeAsync() => portal.StartAsync();
+    public Task InitializeAsync() => _portal.StartAsync();
 
     public async Task DisposeAsync()
     {
-        set_num_threads(threadsBefore);
-        await portal.DisposeAsync();
-        Directory.Delete(data, recursive: true);
+        set_num_threads(_threadsBefore);
+        await _portal.DisposeAsync();
+        Directory.Delete(_data, recursive: true);
     }
 
     private AgentOptions Options(Func<int, string, Tensor, Tensor>? tamper) => new()
     {
-        PortalUrl = portal.Url, Token = "test-token", Name = "check-agent", DataDirectory = data, Device = "cpu", TorchThreads = 2,
+        PortalUrl = _portal.Url, Token = "test-token", Name = "check-agent", DataDirectory = _data, Device = "cpu", TorchThreads = 2,
         ReconnectMinDelay = TimeSpan.FromMilliseconds(100), ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
         JobPollInterval = TimeSpan.FromMilliseconds(200), NumericCheckTamper = tamper,
     };
@@ -52,7 +52,7 @@ public sealed class AgentSelfCheckTests : IAsyncLifetime
         await using var agent = await AgentHost.StartAsync(Options((threads, name, t) => threads > 1 && name == "batch_norm train: output" ? t * 1.5f : t));
         await agent.WaitUntilConnectedAsync();
 
-        var hello = portal.Data.Hellos.Last();
+        var hello = _portal.Data.Hellos.Last();
         Assert.Equal(NumericCheckStatus.PassedWithFallback, hello.NumericCheck!.Status);
         Assert.Equal("cpu, 1 thread (fallback)", hello.NumericCheck.Configuration);
         Assert.Equal("batch_norm train: output", hello.NumericCheck.FailedOperation);
@@ -64,18 +64,18 @@ public sealed class AgentSelfCheckTests : IAsyncLifetime
     [Fact]
     public async Task An_agent_whose_check_fails_with_the_fallback_too_registers_says_why_and_takes_no_job()
     {
-        portal.Data.Queue.Enqueue(new JobAssignment(5, "classifier", "", 1, null));
+        _portal.Data.Queue.Enqueue(new JobAssignment(5, "classifier", "", 1, null));
         await using var agent = await AgentHost.StartAsync(Options((_, name, t) => name == "linear: weight grad" ? t + 1f : t));
         await agent.WaitUntilConnectedAsync();
         // Heartbeats come every second (TestPortal's welcome); an agent able to take jobs asks at once on registering.
-        await Until(() => portal.Data.Heartbeats >= 2, "two heartbeats");
+        await Until(() => _portal.Data.Heartbeats >= 2, "two heartbeats");
 
-        var check = portal.Data.Hellos.Last().NumericCheck!;
+        var check = _portal.Data.Hellos.Last().NumericCheck!;
         Assert.Equal(NumericCheckStatus.Failed, check.Status);
         Assert.Equal("linear: weight grad", check.FailedOperation);
         Assert.Contains("This agent takes no job.", check.Summary);
-        Assert.Equal(0, portal.Data.TakeJobCalls);
-        Assert.Single(portal.Data.Queue);
+        Assert.Equal(0, _portal.Data.TakeJobCalls);
+        Assert.Single(_portal.Data.Queue);
         Assert.Equal(2, get_num_threads());
     }
 

@@ -6,9 +6,9 @@ namespace Portal.Agent.Tests.Agent;
 
 public sealed class DurableOutboxTests : IDisposable
 {
-    private readonly string directory = Directory.CreateTempSubdirectory("portal-outbox-").FullName;
+    private readonly string _directory = Directory.CreateTempSubdirectory("portal-outbox-").FullName;
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private static MetricsItem Points(long run, params long[] steps) =>
         new(run, steps.Select(s => new MetricPointDto("train/loss", s, s * 0.5, DateTimeOffset.UnixEpoch.AddSeconds(s))).ToArray());
@@ -16,13 +16,13 @@ public sealed class DurableOutboxTests : IDisposable
     [Fact]
     public void Unsent_points_survive_a_restart()
     {
-        using (var outbox = new DurableOutbox(directory))
+        using (var outbox = new DurableOutbox(_directory))
         {
             outbox.Append(Points(1, 1, 2));
             outbox.Append(new LogItem(1, ["hello"]));
         }
 
-        using var reopened = new DurableOutbox(directory);
+        using var reopened = new DurableOutbox(_directory);
 
         Assert.Equal(2, reopened.PendingCount);
         Assert.Equal(2, reopened.PendingPoints);
@@ -35,7 +35,7 @@ public sealed class DurableOutboxTests : IDisposable
     public void Acknowledged_entries_are_never_handed_out_again_even_after_a_restart()
     {
         long acked;
-        using (var outbox = new DurableOutbox(directory))
+        using (var outbox = new DurableOutbox(_directory))
         {
             outbox.Append(Points(1, 1));
             outbox.Append(Points(1, 2));
@@ -44,7 +44,7 @@ public sealed class DurableOutboxTests : IDisposable
             outbox.Append(Points(1, 3));
         }
 
-        using var reopened = new DurableOutbox(directory);
+        using var reopened = new DurableOutbox(_directory);
 
         var entry = Assert.Single(reopened.Peek(100));
         Assert.Equal([3L], ((MetricsItem)entry.Item).Points.Select(p => p.Step));
@@ -56,7 +56,7 @@ public sealed class DurableOutboxTests : IDisposable
     [Fact]
     public void Metrics_of_one_run_coalesce_up_to_the_batch_limit_and_stop_at_other_items()
     {
-        using var outbox = new DurableOutbox(directory);
+        using var outbox = new DurableOutbox(_directory);
         outbox.Append(Points(1, 1, 2));
         outbox.Append(Points(1, 3, 4));
         outbox.Append(Points(1, 5, 6));
@@ -72,16 +72,16 @@ public sealed class DurableOutboxTests : IDisposable
     [Fact]
     public void A_record_torn_by_a_crash_is_dropped_and_the_rest_kept()
     {
-        using (var outbox = new DurableOutbox(directory))
+        using (var outbox = new DurableOutbox(_directory))
         {
             outbox.Append(Points(1, 1));
             outbox.Append(Points(1, 2));
         }
-        var segment = Directory.GetFiles(directory, "segment-*.log").Single();
+        var segment = Directory.GetFiles(_directory, "segment-*.log").Single();
         using (var file = new FileStream(segment, FileMode.Open))
             file.SetLength(file.Length - 3);
 
-        using var reopened = new DurableOutbox(directory);
+        using var reopened = new DurableOutbox(_directory);
 
         Assert.Equal([1L], reopened.Peek(100).SelectMany(e => ((MetricsItem)e.Item).Points).Select(p => p.Step));
         reopened.Append(Points(1, 3));
@@ -91,10 +91,10 @@ public sealed class DurableOutboxTests : IDisposable
     [Fact]
     public void NaN_and_infinite_values_are_kept_as_such()
     {
-        using (var outbox = new DurableOutbox(directory))
+        using (var outbox = new DurableOutbox(_directory))
             outbox.Append(new MetricsItem(1, [new("train/loss", 1, double.NaN, DateTimeOffset.UnixEpoch), new("train/loss", 2, double.PositiveInfinity, DateTimeOffset.UnixEpoch)]));
 
-        using var reopened = new DurableOutbox(directory);
+        using var reopened = new DurableOutbox(_directory);
 
         var points = ((MetricsItem)reopened.Peek(100)[0].Item).Points;
         Assert.True(double.IsNaN(points[0].Value));

@@ -18,7 +18,7 @@ namespace Portal.Agent.Tests.Agent;
 /// </summary>
 internal sealed class TestPortal : IAsyncDisposable
 {
-    private WebApplication? app;
+    private WebApplication? _app;
 
     public TestPortal() => Port = FreePort();
 
@@ -58,9 +58,9 @@ internal sealed class TestPortal : IAsyncDisposable
         builder.Services.AddSingleton(Data);
         // As in the portal: a full batch of points is far larger than SignalR's default 32 KB message limit.
         builder.Services.AddSignalR(o => o.MaximumReceiveMessageSize = 4 * 1024 * 1024).AddMessagePackProtocol();
-        app = builder.Build();
-        app.MapHub<AgentHub>(AgentProtocol.HubPath);
-        app.MapPost("/api/agent/runs/{runId:long}/artifacts/{kind}", async (long runId, string kind, HttpRequest request) =>
+        _app = builder.Build();
+        _app.MapHub<AgentHub>(AgentProtocol.HubPath);
+        _app.MapPost("/api/agent/runs/{runId:long}/artifacts/{kind}", async (long runId, string kind, HttpRequest request) =>
         {
             if (request.Headers.Authorization.ToString() != "Bearer test-token") return Results.Unauthorized();
             using var buffer = new MemoryStream();
@@ -68,17 +68,17 @@ internal sealed class TestPortal : IAsyncDisposable
             Data.Artifacts[(runId, kind)] = buffer.ToArray();
             return Results.Ok();
         });
-        app.MapGet("/api/agent/runs/{runId:long}/checkpoint", (long runId) =>
+        _app.MapGet("/api/agent/runs/{runId:long}/checkpoint", (long runId) =>
             Data.Artifacts.TryGetValue((runId, "checkpoint"), out var bytes) ? Results.Bytes(bytes, "application/octet-stream") : Results.NotFound());
-        await app.StartAsync();
+        await _app.StartAsync();
     }
 
     public async Task StopAsync()
     {
-        if (app is null) return;
-        await app.StopAsync();
-        await app.DisposeAsync();
-        app = null;
+        if (_app is null) return;
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _app = null;
     }
 
     public ValueTask DisposeAsync() => new(StopAsync());

@@ -16,9 +16,9 @@ namespace Portal.Agent.Tests.Training;
 public sealed class CocoEvalReferenceTests(ITestOutputHelper output) : IDisposable
 {
     private const string Python = "/usr/bin/python3";
-    private readonly string work = Directory.CreateTempSubdirectory("portal-cocoeval-").FullName;
+    private readonly string _work = Directory.CreateTempSubdirectory("portal-cocoeval-").FullName;
 
-    public void Dispose() => Directory.Delete(work, recursive: true);
+    public void Dispose() => Directory.Delete(_work, recursive: true);
 
     private sealed record Case(string Name, IReadOnlyList<GroundTruth> Truths, IReadOnlyList<Detection> Detections);
 
@@ -59,8 +59,8 @@ public sealed class CocoEvalReferenceTests(ITestOutputHelper output) : IDisposab
         Assert.True(File.Exists(Python),
             $"This test needs {Python} with numpy (Debian: apt-get install python3-numpy); test.sh installs it.");
         var script = Path.Combine(AppContext.BaseDirectory, "Training", "cocoeval_reference.py");
-        var casesPath = Path.Combine(work, "cases.json");
-        var resultsPath = Path.Combine(work, "results.json");
+        var casesPath = Path.Combine(_work, "cases.json");
+        var resultsPath = Path.Combine(_work, "results.json");
         File.WriteAllText(casesPath, new JsonObject { ["cases"] = new JsonArray([.. cases.Select(ToCoco)]) }.ToJsonString());
 
         var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -13,18 +13,18 @@ public sealed class TimedTrainingCollection;
 [Collection(nameof(RecipeTrainingTests))]
 public sealed class RecipeTrainingTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly string work = Directory.CreateTempSubdirectory("portal-recipe-").FullName;
+    private readonly string _work = Directory.CreateTempSubdirectory("portal-recipe-").FullName;
 
-    public void Dispose() => Directory.Delete(work, recursive: true);
+    public void Dispose() => Directory.Delete(_work, recursive: true);
 
     [Fact]
     public void The_classifier_loss_falls_over_a_few_steps_on_the_cpu()
     {
-        const string config = """{"steps": 40, "batchSize": 32, "trainImages": 512, "valImages": 64, "evalEvery": 40, "checkpointEvery": 40, "width": 8}""";
-        using var run = RecipeCatalog.CreateRun(RecipeCatalog.Classifier, config, seed: 1, CPU);
+        const string Config = """{"steps": 40, "batchSize": 32, "trainImages": 512, "valImages": 64, "evalEvery": 40, "checkpointEvery": 40, "width": 8}""";
+        using var run = RecipeCatalog.CreateRun(RecipeCatalog.Classifier, Config, seed: 1, CPU);
         var sink = new RecordingSink();
 
-        var result = run.Train(new TrainingOptions(work), sink, CancellationToken.None);
+        var result = run.Train(new TrainingOptions(_work), sink, CancellationToken.None);
 
         var loss = sink.Series("train/loss");
         Assert.Equal(40, loss.Length);
@@ -37,11 +37,11 @@ public sealed class RecipeTrainingTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void The_detector_loss_falls_over_a_few_steps_on_the_cpu()
     {
-        const string config = """{"steps": 30, "batchSize": 16, "trainImages": 256, "valImages": 32, "evalEvery": 30, "checkpointEvery": 30}""";
-        using var run = RecipeCatalog.CreateRun(RecipeCatalog.Detector, config, seed: 3, CPU);
+        const string Config = """{"steps": 30, "batchSize": 16, "trainImages": 256, "valImages": 32, "evalEvery": 30, "checkpointEvery": 30}""";
+        using var run = RecipeCatalog.CreateRun(RecipeCatalog.Detector, Config, seed: 3, CPU);
         var sink = new RecordingSink();
 
-        var result = run.Train(new TrainingOptions(work), sink, CancellationToken.None);
+        var result = run.Train(new TrainingOptions(_work), sink, CancellationToken.None);
 
         var loss = sink.Series("train/loss");
         Assert.Equal(30, loss.Length);
@@ -58,13 +58,13 @@ public sealed class RecipeTrainingTests(ITestOutputHelper output) : IDisposable
     public void The_detector_AP_rises_visibly_over_400_steps_of_the_default_config()
     {
         // The default detector config, cut to a budget that a test run can afford.
-        const string config = """{"steps": 400, "evalEvery": 100, "checkpointEvery": 400}""";
-        using var run = RecipeCatalog.CreateRun(RecipeCatalog.Detector, config, seed: 7, CPU);
+        const string Config = """{"steps": 400, "evalEvery": 100, "checkpointEvery": 400}""";
+        using var run = RecipeCatalog.CreateRun(RecipeCatalog.Detector, Config, seed: 7, CPU);
         var sink = new RecordingSink();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var cpuBefore = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
 
-        var result = run.Train(new TrainingOptions(work), sink, CancellationToken.None);
+        var result = run.Train(new TrainingOptions(_work), sink, CancellationToken.None);
 
         var ap = sink.Series("eval/AP");
         var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;

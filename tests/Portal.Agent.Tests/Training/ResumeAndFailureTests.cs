@@ -8,9 +8,9 @@ namespace Portal.Agent.Tests.Training;
 
 public sealed class ResumeAndFailureTests : IDisposable
 {
-    private readonly string work = Directory.CreateTempSubdirectory("portal-resume-").FullName;
+    private readonly string _work = Directory.CreateTempSubdirectory("portal-resume-").FullName;
 
-    public void Dispose() => Directory.Delete(work, recursive: true);
+    public void Dispose() => Directory.Delete(_work, recursive: true);
 
     [Theory]
     [InlineData("classifier", """{"steps": 12, "batchSize": 16, "trainImages": 128, "valImages": 32, "checkpointEvery": 6, "evalEvery": 12, "width": 8}""")]
@@ -19,13 +19,13 @@ public sealed class ResumeAndFailureTests : IDisposable
     {
         var straight = new RecordingSink();
         using (var run = RecipeCatalog.CreateRun(recipe, config, 5, CPU))
-            run.Train(new TrainingOptions(Path.Combine(work, "a")), straight, CancellationToken.None);
+            run.Train(new TrainingOptions(Path.Combine(_work, "a")), straight, CancellationToken.None);
         var midway = straight.Checkpoints.Single(c => c.Step == 6).Path;
 
         var resumed = new RecordingSink();
         TrainingResult result;
         using (var run = RecipeCatalog.CreateRun(recipe, config, 5, CPU))
-            result = run.Train(new TrainingOptions(Path.Combine(work, "b"), midway), resumed, CancellationToken.None);
+            result = run.Train(new TrainingOptions(Path.Combine(_work, "b"), midway), resumed, CancellationToken.None);
 
         Assert.Equal(Enumerable.Range(7, 6).Select(i => (long)i), resumed.Points.Where(p => p.Name == "train/loss").Select(p => p.Step));
         var expected = straight.Series("train/loss")[6..];
@@ -40,7 +40,7 @@ public sealed class ResumeAndFailureTests : IDisposable
         using var run = new ScriptedLossRun(nanSteps: [3, 4], maxNonFinite: 5);
         var sink = new RecordingSink();
 
-        var result = run.Train(new TrainingOptions(work), sink, CancellationToken.None);
+        var result = run.Train(new TrainingOptions(_work), sink, CancellationToken.None);
 
         var loss = sink.Series("train/loss");
         Assert.Equal(8, loss.Length);
@@ -56,7 +56,7 @@ public sealed class ResumeAndFailureTests : IDisposable
         using var run = new ScriptedLossRun(nanSteps: [2, 3, 4, 5, 6, 7, 8], maxNonFinite: 3);
         var sink = new RecordingSink();
 
-        var e = Assert.Throws<TrainingFailedException>(() => run.Train(new TrainingOptions(work), sink, CancellationToken.None));
+        var e = Assert.Throws<TrainingFailedException>(() => run.Train(new TrainingOptions(_work), sink, CancellationToken.None));
 
         Assert.Contains("3 steps in a row", e.Message);
         Assert.Equal(4, run.LastCompletedStep);
@@ -68,7 +68,7 @@ public sealed class ResumeAndFailureTests : IDisposable
         using var cancel = new CancellationTokenSource();
         using var run = new ScriptedLossRun(nanSteps: [], maxNonFinite: 3, onStep: s => { if (s == 5) cancel.Cancel(); });
 
-        Assert.Throws<OperationCanceledException>(() => run.Train(new TrainingOptions(work), new RecordingSink(), cancel.Token));
+        Assert.Throws<OperationCanceledException>(() => run.Train(new TrainingOptions(_work), new RecordingSink(), cancel.Token));
 
         Assert.Equal(5, run.LastCompletedStep);
     }
@@ -77,20 +77,20 @@ public sealed class ResumeAndFailureTests : IDisposable
     private sealed class ScriptedLossRun(long[] nanSteps, int maxNonFinite, Action<long>? onStep = null)
         : RecipeRun("scripted", new TrainingConfig { Steps = 8, EvalEvery = 100, CheckpointEvery = 100, MaxNonFiniteSteps = maxNonFinite, LearningRate = 0.1 }, "{}", 1, CPU)
     {
-        private readonly TorchSharp.Modules.Linear model = nn.Linear(1, 1);
+        private readonly TorchSharp.Modules.Linear _model = nn.Linear(1, 1);
 
-        protected override nn.Module Model => model;
+        protected override nn.Module Model => _model;
 
         protected override Tensor StepLoss(long step)
         {
             onStep?.Invoke(step);
             var x = torch.ones(4, 1);
-            var loss = model.call(x).sub(3).pow(2).mean();
+            var loss = _model.call(x).sub(3).pow(2).mean();
             return nanSteps.Contains(step) ? loss * double.NaN : loss;
         }
 
-        protected override IReadOnlyDictionary<string, double> Evaluate() => new Dictionary<string, double> { ["weight"] = model.weight!.item<float>() };
+        protected override IReadOnlyDictionary<string, double> Evaluate() => new Dictionary<string, double> { ["weight"] = _model.weight!.item<float>() };
 
-        protected override void DisposeModelAndData() => model.Dispose();
+        protected override void DisposeModelAndData() => _model.Dispose();
     }
 }

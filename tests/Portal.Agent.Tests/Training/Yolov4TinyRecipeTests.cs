@@ -6,18 +6,18 @@ namespace Portal.Agent.Tests.Training;
 
 public sealed class Yolov4TinyRecipeTests : IDisposable
 {
-    private readonly string work = Directory.CreateTempSubdirectory("portal-yolov4-tiny-").FullName;
+    private readonly string _work = Directory.CreateTempSubdirectory("portal-yolov4-tiny-").FullName;
 
-    public void Dispose() => Directory.Delete(work, recursive: true);
+    public void Dispose() => Directory.Delete(_work, recursive: true);
 
     [Fact]
     public void The_yolov4_tiny_recipe_trains_at_a_small_input_size_and_reports_COCO_AP()
     {
-        const string config = """{"steps": 6, "batchSize": 4, "trainImages": 24, "valImages": 8, "imageSize": 96, "evalEvery": 6, "checkpointEvery": 6, "learningRate": 0.001}""";
-        using var run = RecipeCatalog.CreateRun(RecipeCatalog.Yolov4TinyName, config, seed: 5, CPU);
+        const string Config = """{"steps": 6, "batchSize": 4, "trainImages": 24, "valImages": 8, "imageSize": 96, "evalEvery": 6, "checkpointEvery": 6, "learningRate": 0.001}""";
+        using var run = RecipeCatalog.CreateRun(RecipeCatalog.Yolov4TinyName, Config, seed: 5, CPU);
         var sink = new RecordingSink();
 
-        var result = run.Train(new TrainingOptions(work), sink, CancellationToken.None);
+        var result = run.Train(new TrainingOptions(_work), sink, CancellationToken.None);
 
         var loss = sink.Series("train/loss");
         Assert.Equal(6, loss.Length);

@@ -74,7 +74,7 @@ public sealed class BoardBenchmark : IBenchmark
         try
         {
             var page = await browser.SignInAsync(server, "member1");
-            const string ready = """
+            const string Ready = """
                 () => {
                   const rows = document.querySelectorAll('tr[data-testid=task-row]').length;
                   if (window.portalCircuitUp === true && rows >= 10 && !document.querySelector('.mud-progress-linear')) {
@@ -88,7 +88,7 @@ public sealed class BoardBenchmark : IBenchmark
             for (var i = 0; i < Math.Max(3, runs / 2) + 2; i++)
             {
                 await page.GotoAsync($"projects/{projectId}/board", new PageGotoOptions { WaitUntil = WaitUntilState.Commit });
-                await page.WaitForFunctionAsync(ready, null, new PageWaitForFunctionOptions { PollingInterval = null, Timeout = 30_000 });
+                await page.WaitForFunctionAsync(Ready, null, new PageWaitForFunctionOptions { PollingInterval = null, Timeout = 30_000 });
                 var at = await page.EvaluateAsync<double>("() => window.__boardReady");
                 if (i >= 2) interactive.Add(at);
             }

@@ -23,9 +23,9 @@ public sealed class IngestionBenchmark : IBenchmark
         var agents = args.Length > 0 ? int.Parse(args[0]) : 4;
         var batchesPerAgent = args.Length > 1 ? int.Parse(args[1]) : 50;
         var viewers = args.Length > 2 ? int.Parse(args[2]) : 10;
-        const int perBatch = AgentProtocol.MaxPointsPerBatch;
-        var total = (long)agents * batchesPerAgent * perBatch;
-        Console.WriteLine($"{Environment.ProcessorCount} cores, {agents} agents x {batchesPerAgent} batches x {perBatch} points = {total:N0} points, {viewers} viewers");
+        const int PerBatch = AgentProtocol.MaxPointsPerBatch;
+        var total = (long)agents * batchesPerAgent * PerBatch;
+        Console.WriteLine($"{Environment.ProcessorCount} cores, {agents} agents x {batchesPerAgent} batches x {PerBatch} points = {total:N0} points, {viewers} viewers");
 
         // The machine is shared, so the ceiling is measured right before and right after, and their mean is used.
         var before = MeasureCeiling(total, 1);

@@ -35,7 +35,7 @@ public sealed class RealAgentTests
         var data = EndToEndPortal.TempFolder("portal");
         string token;
         long runId;
-        const string config = """{"steps": 150, "batchSize": 4, "trainImages": 32, "valImages": 8, "imageSize": 32, "width": 4, "evalEvery": 50, "checkpointEvery": 25, "logEvery": 25}""";
+        const string Config = """{"steps": 150, "batchSize": 4, "trainImages": 32, "valImages": 8, "imageSize": 32, "width": 4, "evalEvery": 50, "checkpointEvery": 25, "logEvery": 25}""";
         AgentHostHolder agent = new();
         try
         {
@@ -43,7 +43,7 @@ public sealed class RealAgentTests
             {
                 _ = first.ServerAddress;
                 token = await first.CreateTokenAsync();
-                runId = await first.QueueDetectorRunAsync(config);
+                runId = await first.QueueDetectorRunAsync(Config);
                 agent.Host = await EndToEndPortal.StartAgentAsync(port, token, "restart-agent", EndToEndPortal.TempFolder("agent"));
                 await EndToEndPortal.EventuallyAsync(async () => (await first.StepsAsync(runId, "train/loss")).Count >= 10, "training is under way");
             } // the portal stops here; the agent trains on and keeps its points in its outbox
@@ -68,8 +68,8 @@ public sealed class RealAgentTests
         using var portal = new EndToEndPortal(port);
         _ = portal.ServerAddress;
         var token = await portal.CreateTokenAsync();
-        const string config = """{"steps": 120, "batchSize": 4, "trainImages": 32, "valImages": 8, "imageSize": 32, "width": 4, "evalEvery": 60, "checkpointEvery": 20, "logEvery": 20}""";
-        var runId = await portal.QueueDetectorRunAsync(config);
+        const string Config = """{"steps": 120, "batchSize": 4, "trainImages": 32, "valImages": 8, "imageSize": 32, "width": 4, "evalEvery": 60, "checkpointEvery": 20, "logEvery": 20}""";
+        var runId = await portal.QueueDetectorRunAsync(Config);
 
         var doomed = await EndToEndPortal.StartAgentAsync(port, token, "doomed-agent", EndToEndPortal.TempFolder("agent"));
         await EndToEndPortal.EventuallyAsync(async () => (await portal.GetRunAsync(runId)).LastCheckpointStep >= 20, "a checkpoint reached the portal");

@@ -42,11 +42,11 @@ public sealed class DefectCsvTests
     [Fact]
     public void The_studys_spellings_read_whatever_their_case()
     {
-        const string csv = "title,component,REPORTER,Manifestation,part of implementation,Impacts,Defect types,Root Causes,Other\n"
+        const string Csv = "title,component,REPORTER,Manifestation,part of implementation,Impacts,Defect types,Root Causes,Other\n"
                            + "x,infrastructure,re-user,BASIC DEFECTS,data  pipeline,bad performance (lower accuracy),Non-functional defects,gpu usage bug,\n"
                            + "y,loss,Adaptor,Evolutionary defects,Environment,Low frequency type,external interface,Wrong environment configuration,rare\n";
 
-        var read = DefectCsv.Read(csv);
+        var read = DefectCsv.Read(Csv);
 
         Assert.True(read.Ok, string.Join(" ", read.Errors));
         var (x, y) = (read.Rows[0].Form, read.Rows[1].Form);
@@ -67,12 +67,12 @@ public sealed class DefectCsvTests
     [Fact]
     public void Every_bad_row_is_reported_with_its_line_and_no_row_is_returned()
     {
-        const string csv = "Title,Component,Reporter,Manifestation,Part of Implementation,Impacts,Defect types,Root Causes,Status\n"
+        const string Csv = "Title,Component,Reporter,Manifestation,Part of Implementation,Impacts,Defect types,Root Causes,Status\n"
                            + "ok,Head,Re-user,Basic defects,Training,Crash,Logic,Loss,Open\n"
                            + "\"multi\nline\",Wheel,Re-user,Basic defects,Training,Crash,Logic,Loss,Open\n"
                            + "other,Head,Re-user,Basic defects,Training,Crash,Logic,Other,Closed\n";
 
-        var read = DefectCsv.Read(csv);
+        var read = DefectCsv.Read(Csv);
 
         Assert.Empty(read.Rows);
         Assert.Equal(2, read.Errors.Count);

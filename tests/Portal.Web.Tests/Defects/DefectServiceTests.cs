@@ -168,18 +168,18 @@ public sealed class DefectServiceTests : IAsyncLifetime
     [Fact]
     public async Task An_import_with_bad_rows_reports_each_and_stores_nothing_and_a_good_one_stores_all()
     {
-        const string bad = "Title,Component,Reporter,Manifestation,Part of Implementation,Impacts,Defect types,Root Causes\r\n"
+        const string Bad = "Title,Component,Reporter,Manifestation,Part of Implementation,Impacts,Defect types,Root Causes\r\n"
                            + "Good row,Backbone,Re-user,Basic defects,Training,Crash,Logic,API defects\r\n"
                            + "Bad impact,Head,Re-user,Basic defects,Training,Explodes,Logic,API defects\r\n"
                            + ",Neck,Adaptor,Basic defects,Modeling,Crash,Logic,Loss\r\n";
 
-        var error = await Assert.ThrowsAsync<PortalError>(() => _defects.ImportAsync(_db.Lead, _db.ProjectId, bad));
+        var error = await Assert.ThrowsAsync<PortalError>(() => _defects.ImportAsync(_db.Lead, _db.ProjectId, Bad));
 
         Assert.Contains("Line 3: “Explodes” is not a known value of “Impacts”.", error.Message);
         Assert.Contains("Line 4: A defect needs a title.", error.Message);
         Assert.Equal(0, await _db.QueryAsync(db => db.Defects.CountAsync()));
 
-        var good = string.Join("\r\n", bad.Split("\r\n").Take(2));
+        var good = string.Join("\r\n", Bad.Split("\r\n").Take(2));
         Assert.Equal(1, await _defects.ImportAsync(_db.Lead, _db.ProjectId, good));
         Assert.Equal("Good row", (await _db.QueryAsync(db => db.Defects.SingleAsync())).Title);
     }

@@ -41,14 +41,14 @@ public sealed class DifferentialRunPageTests : BunitContext, IAsyncLifetime
 
     private static DifferentialReport Report(bool passed)
     {
-        const string cause = "Batch-norm epsilon: our output fits eps 0.001 where the reference uses 1E-05.";
+        const string Cause = "Batch-norm epsilon: our output fits eps 0.001 where the reference uses 1E-05.";
         LayerComparison[] rows = passed
             ? [Row(0, ComparedKind.Forward, "backbone.stem0.conv", 0, true), Row(1, ComparedKind.Forward, "backbone.stem0.bn", 2e-7, true),
                Row(2, ComparedKind.Gradient, "backbone.stem0.conv.weight", 3e-6, true)]
-            : [Row(0, ComparedKind.Forward, "backbone.stem0.conv", 0, true), Row(1, ComparedKind.Forward, "backbone.stem0.bn", 4e-3, false, cause),
+            : [Row(0, ComparedKind.Forward, "backbone.stem0.conv", 0, true), Row(1, ComparedKind.Forward, "backbone.stem0.bn", 4e-3, false, Cause),
                Row(2, ComparedKind.Gradient, "backbone.stem0.conv.weight", 0.2, false)];
         return new DifferentialReport("yolov4-tiny", "pytorch 1.13", "TorchSharp", 64, 2, 7, 48.68, 48.7, DifferentialComparison.ToleranceRule,
-            rows, passed ? null : "backbone.stem0.bn", passed ? null : cause);
+            rows, passed ? null : "backbone.stem0.bn", passed ? null : Cause);
     }
 
     private async Task<long> AddRunAsync(DifferentialReport? report)

@@ -13,7 +13,7 @@ public sealed class PortalRestartTests
     public async Task A_portal_restart_mid_run_loses_no_acknowledged_point_and_stores_none_twice()
     {
         var data = Path.Combine(Path.GetTempPath(), "portal-tests", "restart-" + Guid.NewGuid().ToString("N"));
-        const int batches = 40, perBatch = 250;
+        const int Batches = 40, PerBatch = 250;
         var next = 0; // first batch not yet acknowledged: like the agent's outbox, it is sent again until acked
         long runId;
         string token;
@@ -30,7 +30,7 @@ public sealed class PortalRestartTests
             {
                 try
                 {
-                    while (next < batches)
+                    while (next < Batches)
                     {
                         var ack = await agent.SendAsync(runId, next, Batch(next));
                         if (ack.Error is not null) return;
@@ -43,21 +43,21 @@ public sealed class PortalRestartTests
             before.Dispose();
             await sending;
         }
-        Assert.InRange(next, 10, batches - 1);
+        Assert.InRange(next, 10, Batches - 1);
 
         using var after = NewPortal(data);
         await using (var agent = await TestAgent.ConnectAsync(after.ServerAddress, token, "steady-box", running: [runId]))
         {
             Assert.Empty(agent.Welcome.RunsToCancel);
-            for (var b = Math.Max(0, next - 2); b < batches; b++) // the last acked ones too, as a real outbox might
+            for (var b = Math.Max(0, next - 2); b < Batches; b++) // the last acked ones too, as a real outbox might
                 Assert.Null((await agent.SendAsync(runId, b, Batch(b))).Error);
-            await agent.FinishAsync(runId, RunOutcomeStatus.Succeeded, batches * perBatch - 1);
+            await agent.FinishAsync(runId, RunOutcomeStatus.Succeeded, Batches * PerBatch - 1);
         }
 
-        Assert.Equal(batches * perBatch * 2, await AgentTestData.PointCountAsync(after, runId));
+        Assert.Equal(Batches * PerBatch * 2, await AgentTestData.PointCountAsync(after, runId));
         Assert.Equal(RunStatus.Succeeded, (await AgentTestData.RunAsync(after, runId)).Status);
         static IEnumerable<MetricPointDto> Batch(int b) =>
-            TestAgent.Points("loss", b * perBatch, (b + 1) * perBatch - 1).Concat(TestAgent.Points("acc", b * perBatch, (b + 1) * perBatch - 1));
+            TestAgent.Points("loss", b * PerBatch, (b + 1) * PerBatch - 1).Concat(TestAgent.Points("acc", b * PerBatch, (b + 1) * PerBatch - 1));
     }
 
     private static PortalAppFactory NewPortal(string data)

@@ -198,19 +198,19 @@ public static class ReleaseGates
     /// </summary>
     public static GateResult ReferenceMatch(ReleaseEvidence e)
     {
-        const string title = "Matches the reference";
+        const string Title = "Matches the reference";
         var commit = e.Release.Commit;
         var ofCommit = e.DifferentialRuns.Where(r => r.IsFinished && commit.Length > 0 && r.Commit == commit)
             .OrderByDescending(r => r.EndedAt ?? r.QueuedAt).ThenByDescending(r => r.Id).ToList();
         var details = e.DifferentialRuns.OrderByDescending(r => r.Id).Take(5).Select(r => $"#{r.Id} at {r.Commit ?? "no commit"}: {DifferentialText(r)}").ToList();
         if (ofCommit.Count == 0)
-            return new(GateKind.ReferenceMatch, title, GateState.Fail,
+            return new(GateKind.ReferenceMatch, Title, GateState.Fail,
                 $"No finished differential run of commit {(commit.Length > 0 ? commit : "(the release names none)")}.", details, $"/projects/{e.Project.Id}/runs");
         var latest = ofCommit[0];
         var link = $"/runs/{latest.Id}/differential";
         return DifferentialPassed(latest)
-            ? new(GateKind.ReferenceMatch, title, GateState.Pass, $"Differential run #{latest.Id} of {commit}: {DifferentialText(latest)}", details, link)
-            : new(GateKind.ReferenceMatch, title, GateState.Fail, $"The latest differential run of {commit}, #{latest.Id}: {DifferentialText(latest)}", details, link);
+            ? new(GateKind.ReferenceMatch, Title, GateState.Pass, $"Differential run #{latest.Id} of {commit}: {DifferentialText(latest)}", details, link)
+            : new(GateKind.ReferenceMatch, Title, GateState.Fail, $"The latest differential run of {commit}, #{latest.Id}: {DifferentialText(latest)}", details, link);
     }
 
     private static double? MetricOf(Run run, string name) => run.FinalMetrics.FirstOrDefault(m => m.Name == name)?.Value;

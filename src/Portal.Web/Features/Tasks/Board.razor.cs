@@ -34,7 +34,7 @@ public partial class Board
     private string? _assignTo;
     private string? _error;
 
-    private bool _panelOpen => _selected is not null || _editing is not null;
+    private bool PanelOpen => _selected is not null || _editing is not null;
 
     protected override async Task OnParametersSetAsync()
     {

@@ -6,21 +6,21 @@ namespace Portal.Agent.Tests.Training.Differential;
 
 public sealed class DifferentialJobTests : IDisposable
 {
-    private readonly string work = Directory.CreateTempSubdirectory("portal-diff-job-").FullName;
+    private readonly string _work = Directory.CreateTempSubdirectory("portal-diff-job-").FullName;
 
-    public void Dispose() => Directory.Delete(work, recursive: true);
+    public void Dispose() => Directory.Delete(_work, recursive: true);
 
     [Fact]
     public void A_differential_job_writes_the_reference_itself_and_reports_a_planted_fault_as_not_passed()
     {
         var config = DifferentialJob.ParseConfig("""{"inputSize": 64, "plant": "bn-eps"}""");
 
-        var report = DifferentialJob.Run(PyTorchReference.Python, config, work, CancellationToken.None);
+        var report = DifferentialJob.Run(PyTorchReference.Python, config, _work, CancellationToken.None);
 
         Assert.False(report.Passed);
         Assert.Equal("backbone.stem0.bn", report.FirstDivergingLayer);
         Assert.Equal(0, DifferentialJob.Metrics(report)["passed"]);
-        Assert.True(File.Exists(Path.Combine(work, "reference", "manifest.json")));
+        Assert.True(File.Exists(Path.Combine(_work, "reference", "manifest.json")));
     }
 
     [Fact]
@@ -28,7 +28,7 @@ public sealed class DifferentialJobTests : IDisposable
     {
         var config = DifferentialJob.ParseConfig("{}");
 
-        var e = Assert.Throws<ReferenceException>(() => DifferentialJob.Run("/nonexistent/python3", config, work, CancellationToken.None));
+        var e = Assert.Throws<ReferenceException>(() => DifferentialJob.Run("/nonexistent/python3", config, _work, CancellationToken.None));
 
         Assert.Contains("a differential run needs Python with PyTorch", e.Message);
     }

@@ -9,9 +9,9 @@ namespace Portal.Agent.Tests.Training.Differential;
 public sealed class ReferenceInputTests(ReferenceFixture reference) : IDisposable
 {
     private static readonly string[] Recipes = [DifferentialComparison.Recipe];
-    private readonly string work = Directory.CreateTempSubdirectory("portal-diff-").FullName;
+    private readonly string _work = Directory.CreateTempSubdirectory("portal-diff-").FullName;
 
-    public void Dispose() => Directory.Delete(work, recursive: true);
+    public void Dispose() => Directory.Delete(_work, recursive: true);
 
     private static Dictionary<string, Tensor> StateOf(ReferenceFolder folder) => folder.StateDict.ToDictionary(kv => kv.Key, kv => kv.Value);
 
@@ -73,7 +73,7 @@ public sealed class ReferenceInputTests(ReferenceFixture reference) : IDisposabl
     [Fact]
     public void A_folder_missing_files_is_refused_with_their_names()
     {
-        var copy = reference.Copy(work);
+        var copy = reference.Copy(_work);
         File.Delete(Path.Combine(copy, "grads.pt"));
         File.Delete(Path.Combine(copy, "layers.pt"));
 
@@ -85,7 +85,7 @@ public sealed class ReferenceInputTests(ReferenceFixture reference) : IDisposabl
     [Fact]
     public void A_pickled_whole_model_instead_of_a_state_dict_is_refused()
     {
-        var copy = reference.Copy(work);
+        var copy = reference.Copy(_work);
         PyTorchReference.Snippet("torch.save(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4)), sys.argv[1])", Path.Combine(copy, "state_dict.pt"));
 
         var e = Assert.Throws<ReferenceException>(() => ReferenceFolder.Load(copy, Recipes));
@@ -96,7 +96,7 @@ public sealed class ReferenceInputTests(ReferenceFixture reference) : IDisposabl
     [Fact]
     public void Tensors_of_another_dtype_are_refused()
     {
-        var copy = reference.Copy(work);
+        var copy = reference.Copy(_work);
         var path = Path.Combine(copy, "state_dict.pt");
         PyTorchReference.Snippet("s = torch.load(sys.argv[1])\ntorch.save({k: (v.double() if v.is_floating_point() else v) for k, v in s.items()}, sys.argv[1])", path);
 
@@ -108,7 +108,7 @@ public sealed class ReferenceInputTests(ReferenceFixture reference) : IDisposabl
     [Fact]
     public void NaN_in_the_reference_is_refused_with_the_tensor_named()
     {
-        var copy = reference.Copy(work);
+        var copy = reference.Copy(_work);
         var path = Path.Combine(copy, "layers.pt");
         PyTorchReference.Snippet("s = torch.load(sys.argv[1])\ns['block1.conv2.bn'][0, 0, 0, 0] = float('nan')\ntorch.save(s, sys.argv[1])", path);
 
@@ -120,7 +120,7 @@ public sealed class ReferenceInputTests(ReferenceFixture reference) : IDisposabl
     [Fact]
     public void A_reference_for_an_unknown_recipe_is_refused()
     {
-        var copy = reference.Copy(work);
+        var copy = reference.Copy(_work);
         var manifest = Path.Combine(copy, "manifest.json");
         File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"yolov4-tiny\"", "\"yolov9\"", StringComparison.Ordinal));
 
@@ -139,7 +139,7 @@ public sealed class ReferenceInputTests(ReferenceFixture reference) : IDisposabl
         var json = output.ToString();
         var fault = Portal.Agent.CompareCommand.Run(["compare", "--recipe", "yolov4-tiny", "--reference", reference.Directory, "--plant", "bn-eps"], new StringWriter(), error);
         var unknown = Portal.Agent.CompareCommand.Run(["compare", "--recipe", "yolov9", "--reference", reference.Directory], new StringWriter(), error);
-        var missing = Portal.Agent.CompareCommand.Run(["compare", "--recipe", "yolov4-tiny", "--reference", Path.Combine(work, "nothing")], new StringWriter(), error);
+        var missing = Portal.Agent.CompareCommand.Run(["compare", "--recipe", "yolov4-tiny", "--reference", Path.Combine(_work, "nothing")], new StringWriter(), error);
 
         Assert.Equal((0, 1, 2, 2), (agree, fault, unknown, missing));
         var report = ReportFormat.FromJson(json);
