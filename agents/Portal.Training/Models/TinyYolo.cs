@@ -11,21 +11,21 @@ namespace Portal.Training.Models;
 /// </summary>
 public sealed class TinyYolo : Module<Tensor, Tensor>
 {
-    private readonly Sequential _backbone;
-    private readonly Conv2d _head;
-    private readonly int _anchors;
-    private readonly int _classes;
+    private readonly Sequential backbone;
+    private readonly Conv2d head;
+    private readonly int anchors;
+    private readonly int classes;
 
     public TinyYolo(int classes, int anchors, int width = 16) : base(nameof(TinyYolo))
     {
-        _anchors = anchors;
-        _classes = classes;
-        _backbone = Sequential(
+        this.anchors = anchors;
+        this.classes = classes;
+        backbone = Sequential(
             ConvBlock(3, width), MaxPool2d(2),
             ConvBlock(width, width * 2), MaxPool2d(2),
             ConvBlock(width * 2, width * 4), MaxPool2d(2),
             ConvBlock(width * 4, width * 4));
-        _head = Conv2d(width * 4, anchors * (5 + classes), 1);
+        head = Conv2d(width * 4, anchors * (5 + classes), 1);
         RegisterComponents();
     }
 
@@ -34,10 +34,10 @@ public sealed class TinyYolo : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        using var features = _backbone.call(input);
-        using var raw = _head.call(features);
+        using var features = backbone.call(input);
+        using var raw = head.call(features);
         var (b, g1, g2) = (raw.shape[0], raw.shape[2], raw.shape[3]);
-        using var view = raw.view(b, _anchors, 5 + _classes, g1, g2);
+        using var view = raw.view(b, anchors, 5 + classes, g1, g2);
         return view.permute(0, 1, 3, 4, 2).contiguous();
     }
 
@@ -45,8 +45,8 @@ public sealed class TinyYolo : Module<Tensor, Tensor>
     {
         if (disposing)
         {
-            _backbone.Dispose();
-            _head.Dispose();
+            backbone.Dispose();
+            head.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -30,13 +30,13 @@ public sealed record Yolov4TinyOptions
 /// <summary>Named intermediate outputs of one forward pass, in the order they were computed.</summary>
 public sealed class LayerTaps
 {
-    private readonly List<(string Name, Tensor Value)> _entries = [];
+    private readonly List<(string Name, Tensor Value)> entries = [];
 
-    public IReadOnlyList<(string Name, Tensor Value)> Entries => _entries;
+    public IReadOnlyList<(string Name, Tensor Value)> Entries => entries;
 
     public Tensor Record(string name, Tensor value)
     {
-        _entries.Add((name, value));
+        entries.Add((name, value));
         return value;
     }
 }
@@ -44,19 +44,19 @@ public sealed class LayerTaps
 /// <summary>Convolution without bias, batch norm, leaky ReLU: Darknet's [convolutional] with batch_normalize=1.</summary>
 public sealed class ConvBnLeaky : Module<Tensor, Tensor>
 {
-    private readonly Conv2d _conv;
-    private readonly BatchNorm2d _bn;
-    private readonly double _slope;
-    private readonly long[]? _tensorFlowPad;
+    private readonly Conv2d conv;
+    private readonly BatchNorm2d bn;
+    private readonly double slope;
+    private readonly long[]? tensorFlowPad;
 
     public ConvBnLeaky(int input, int output, int kernel, int stride, Yolov4TinyOptions options) : base(nameof(ConvBnLeaky))
     {
         var tfSame = options.Padding == ConvPadding.TensorFlowSame && stride > 1;
-        _conv = Conv2d(input, output, kernel, stride: stride, padding: tfSame ? 0 : kernel / 2, bias: false);
+        conv = Conv2d(input, output, kernel, stride: stride, padding: tfSame ? 0 : kernel / 2, bias: false);
         // TensorFlow's "same" at stride 2 on an even input pads k - 2 in total, all of it after (right and bottom).
-        _tensorFlowPad = tfSame ? [0, kernel - stride, 0, kernel - stride] : null;
-        _bn = BatchNorm2d(output, eps: options.BatchNormEpsilon, momentum: options.BatchNormMomentum);
-        _slope = options.LeakySlope;
+        tensorFlowPad = tfSame ? [0, kernel - stride, 0, kernel - stride] : null;
+        bn = BatchNorm2d(output, eps: options.BatchNormEpsilon, momentum: options.BatchNormMomentum);
+        slope = options.LeakySlope;
         RegisterComponents();
     }
 
@@ -64,17 +64,17 @@ public sealed class ConvBnLeaky : Module<Tensor, Tensor>
 
     public Tensor Forward(Tensor input, LayerTaps? taps, string name)
     {
-        var padded = _tensorFlowPad is null ? input : functional.pad(input, _tensorFlowPad);
-        var x = Tap(taps, name + ".conv", _conv.call(padded));
-        x = Tap(taps, name + ".bn", _bn.call(x));
-        return Tap(taps, name + ".act", functional.leaky_relu(x, _slope));
+        var padded = tensorFlowPad is null ? input : functional.pad(input, tensorFlowPad);
+        var x = Tap(taps, name + ".conv", conv.call(padded));
+        x = Tap(taps, name + ".bn", bn.call(x));
+        return Tap(taps, name + ".act", functional.leaky_relu(x, slope));
     }
 
     internal static Tensor Tap(LayerTaps? taps, string name, Tensor value) => taps is null ? value : taps.Record(name, value);
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) { _conv.Dispose(); _bn.Dispose(); }
+        if (disposing) { conv.Dispose(); bn.Dispose(); }
         base.Dispose(disposing);
     }
 }
@@ -86,17 +86,17 @@ public sealed class ConvBnLeaky : Module<Tensor, Tensor>
 /// </summary>
 public sealed class CspTinyBlock : Module<Tensor, Tensor>
 {
-    private readonly ConvBnLeaky _conv1;
-    private readonly ConvBnLeaky _conv2;
-    private readonly ConvBnLeaky _conv3;
-    private readonly ConvBnLeaky _conv4;
+    private readonly ConvBnLeaky conv1;
+    private readonly ConvBnLeaky conv2;
+    private readonly ConvBnLeaky conv3;
+    private readonly ConvBnLeaky conv4;
 
     public CspTinyBlock(int channels, Yolov4TinyOptions options) : base(nameof(CspTinyBlock))
     {
-        _conv1 = new ConvBnLeaky(channels, channels, 3, 1, options);
-        _conv2 = new ConvBnLeaky(channels / 2, channels / 2, 3, 1, options);
-        _conv3 = new ConvBnLeaky(channels / 2, channels / 2, 3, 1, options);
-        _conv4 = new ConvBnLeaky(channels, channels, 1, 1, options);
+        conv1 = new ConvBnLeaky(channels, channels, 3, 1, options);
+        conv2 = new ConvBnLeaky(channels / 2, channels / 2, 3, 1, options);
+        conv3 = new ConvBnLeaky(channels / 2, channels / 2, 3, 1, options);
+        conv4 = new ConvBnLeaky(channels, channels, 1, 1, options);
         RegisterComponents();
     }
 
@@ -104,19 +104,19 @@ public sealed class CspTinyBlock : Module<Tensor, Tensor>
 
     public (Tensor Output, Tensor Feature) Forward(Tensor input, LayerTaps? taps, string name)
     {
-        var x1 = _conv1.Forward(input, taps, name + ".conv1");
+        var x1 = conv1.Forward(input, taps, name + ".conv1");
         var half = x1.shape[1] / 2;
         var split = ConvBnLeaky.Tap(taps, name + ".split", x1.narrow(1, half, half));
-        var x2 = _conv2.Forward(split, taps, name + ".conv2");
-        var x3 = _conv3.Forward(x2, taps, name + ".conv3");
-        var x4 = _conv4.Forward(ConvBnLeaky.Tap(taps, name + ".route1", cat([x3, x2], 1)), taps, name + ".conv4");
+        var x2 = conv2.Forward(split, taps, name + ".conv2");
+        var x3 = conv3.Forward(x2, taps, name + ".conv3");
+        var x4 = conv4.Forward(ConvBnLeaky.Tap(taps, name + ".route1", cat([x3, x2], 1)), taps, name + ".conv4");
         var route = ConvBnLeaky.Tap(taps, name + ".route2", cat([x1, x4], 1));
         return (ConvBnLeaky.Tap(taps, name + ".pool", functional.max_pool2d(route, 2, 2)), x4);
     }
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) { _conv1.Dispose(); _conv2.Dispose(); _conv3.Dispose(); _conv4.Dispose(); }
+        if (disposing) { conv1.Dispose(); conv2.Dispose(); conv3.Dispose(); conv4.Dispose(); }
         base.Dispose(disposing);
     }
 }
@@ -124,21 +124,21 @@ public sealed class CspTinyBlock : Module<Tensor, Tensor>
 /// <summary>The tiny backbone: two stride-2 convs, three CSP-tiny blocks, a 3x3 conv to 512 channels (stride 32).</summary>
 public sealed class TinyBackbone : Module<Tensor, Tensor>
 {
-    private readonly ConvBnLeaky _stem0;
-    private readonly ConvBnLeaky _stem1;
-    private readonly CspTinyBlock _block1;
-    private readonly CspTinyBlock _block2;
-    private readonly CspTinyBlock _block3;
-    private readonly ConvBnLeaky _final;
+    private readonly ConvBnLeaky stem0;
+    private readonly ConvBnLeaky stem1;
+    private readonly CspTinyBlock block1;
+    private readonly CspTinyBlock block2;
+    private readonly CspTinyBlock block3;
+    private readonly ConvBnLeaky final;
 
     public TinyBackbone(Yolov4TinyOptions options) : base(nameof(TinyBackbone))
     {
-        _stem0 = new ConvBnLeaky(3, 32, 3, 2, options);
-        _stem1 = new ConvBnLeaky(32, 64, 3, 2, options);
-        _block1 = new CspTinyBlock(64, options);
-        _block2 = new CspTinyBlock(128, options);
-        _block3 = new CspTinyBlock(256, options);
-        _final = new ConvBnLeaky(512, 512, 3, 1, options);
+        stem0 = new ConvBnLeaky(3, 32, 3, 2, options);
+        stem1 = new ConvBnLeaky(32, 64, 3, 2, options);
+        block1 = new CspTinyBlock(64, options);
+        block2 = new CspTinyBlock(128, options);
+        block3 = new CspTinyBlock(256, options);
+        final = new ConvBnLeaky(512, 512, 3, 1, options);
         RegisterComponents();
     }
 
@@ -146,17 +146,17 @@ public sealed class TinyBackbone : Module<Tensor, Tensor>
 
     public (Tensor Stride32, Tensor Stride16) Forward(Tensor input, LayerTaps? taps, string name)
     {
-        var x = _stem0.Forward(input, taps, name + ".stem0");
-        x = _stem1.Forward(x, taps, name + ".stem1");
-        x = _block1.Forward(x, taps, name + ".block1").Output;
-        x = _block2.Forward(x, taps, name + ".block2").Output;
-        var (pooled, feature16) = _block3.Forward(x, taps, name + ".block3");
-        return (_final.Forward(pooled, taps, name + ".final"), feature16);
+        var x = stem0.Forward(input, taps, name + ".stem0");
+        x = stem1.Forward(x, taps, name + ".stem1");
+        x = block1.Forward(x, taps, name + ".block1").Output;
+        x = block2.Forward(x, taps, name + ".block2").Output;
+        var (pooled, feature16) = block3.Forward(x, taps, name + ".block3");
+        return (final.Forward(pooled, taps, name + ".final"), feature16);
     }
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) { _stem0.Dispose(); _stem1.Dispose(); _block1.Dispose(); _block2.Dispose(); _block3.Dispose(); _final.Dispose(); }
+        if (disposing) { stem0.Dispose(); stem1.Dispose(); block1.Dispose(); block2.Dispose(); block3.Dispose(); final.Dispose(); }
         base.Dispose(disposing);
     }
 }
@@ -172,27 +172,27 @@ public sealed class Yolov4Tiny : Module<Tensor, (Tensor Stride32, Tensor Stride1
     public static readonly int[] Mask32 = [3, 4, 5];
     public static readonly int[] Mask16 = [1, 2, 3];
 
-    private readonly TinyBackbone _backbone;
-    private readonly ConvBnLeaky _lateral32;
-    private readonly ConvBnLeaky _conv32;
-    private readonly Conv2d _out32;
-    private readonly ConvBnLeaky _reduce16;
-    private readonly ConvBnLeaky _conv16;
-    private readonly Conv2d _out16;
-    private readonly Upsampling _upsampling;
+    private readonly TinyBackbone backbone;
+    private readonly ConvBnLeaky lateral32;
+    private readonly ConvBnLeaky conv32;
+    private readonly Conv2d out32;
+    private readonly ConvBnLeaky reduce16;
+    private readonly ConvBnLeaky conv16;
+    private readonly Conv2d out16;
+    private readonly Upsampling upsampling;
 
     public Yolov4Tiny(Yolov4TinyOptions options) : base(nameof(Yolov4Tiny))
     {
         Options = options;
         var outputs = 3 * (5 + options.Classes);
-        _backbone = new TinyBackbone(options);
-        _lateral32 = new ConvBnLeaky(512, 256, 1, 1, options);
-        _conv32 = new ConvBnLeaky(256, 512, 3, 1, options);
-        _out32 = Conv2d(512, outputs, 1);
-        _reduce16 = new ConvBnLeaky(256, 128, 1, 1, options);
-        _conv16 = new ConvBnLeaky(384, 256, 3, 1, options);
-        _out16 = Conv2d(256, outputs, 1);
-        _upsampling = options.Upsampling;
+        backbone = new TinyBackbone(options);
+        lateral32 = new ConvBnLeaky(512, 256, 1, 1, options);
+        conv32 = new ConvBnLeaky(256, 512, 3, 1, options);
+        out32 = Conv2d(512, outputs, 1);
+        reduce16 = new ConvBnLeaky(256, 128, 1, 1, options);
+        conv16 = new ConvBnLeaky(384, 256, 3, 1, options);
+        out16 = Conv2d(256, outputs, 1);
+        upsampling = options.Upsampling;
         RegisterComponents();
     }
 
@@ -206,15 +206,15 @@ public sealed class Yolov4Tiny : Module<Tensor, (Tensor Stride32, Tensor Stride1
 
     public (Tensor Stride32, Tensor Stride16) Forward(Tensor input, LayerTaps? taps)
     {
-        var (x, feature16) = _backbone.Forward(input, taps, "backbone");
-        var lateral = _lateral32.Forward(x, taps, "lateral32");
-        var y32 = ConvBnLeaky.Tap(taps, "out32", _out32.call(_conv32.Forward(lateral, taps, "conv32")));
-        var reduced = _reduce16.Forward(lateral, taps, "reduce16");
-        var up = ConvBnLeaky.Tap(taps, "upsample", _upsampling == Upsampling.Nearest
+        var (x, feature16) = backbone.Forward(input, taps, "backbone");
+        var lateral = lateral32.Forward(x, taps, "lateral32");
+        var y32 = ConvBnLeaky.Tap(taps, "out32", out32.call(conv32.Forward(lateral, taps, "conv32")));
+        var reduced = reduce16.Forward(lateral, taps, "reduce16");
+        var up = ConvBnLeaky.Tap(taps, "upsample", upsampling == Upsampling.Nearest
             ? functional.interpolate(reduced, scale_factor: [2, 2], mode: InterpolationMode.Nearest)
             : functional.interpolate(reduced, scale_factor: [2, 2], mode: InterpolationMode.Bilinear, align_corners: false));
         var route = ConvBnLeaky.Tap(taps, "route16", cat([up, feature16], 1));
-        var y16 = ConvBnLeaky.Tap(taps, "out16", _out16.call(_conv16.Forward(route, taps, "conv16")));
+        var y16 = ConvBnLeaky.Tap(taps, "out16", out16.call(conv16.Forward(route, taps, "conv16")));
         return (y32, y16);
     }
 
@@ -222,8 +222,8 @@ public sealed class Yolov4Tiny : Module<Tensor, (Tensor Stride32, Tensor Stride1
     {
         if (disposing)
         {
-            _backbone.Dispose(); _lateral32.Dispose(); _conv32.Dispose(); _out32.Dispose();
-            _reduce16.Dispose(); _conv16.Dispose(); _out16.Dispose();
+            backbone.Dispose(); lateral32.Dispose(); conv32.Dispose(); out32.Dispose();
+            reduce16.Dispose(); conv16.Dispose(); out16.Dispose();
         }
         base.Dispose(disposing);
     }
