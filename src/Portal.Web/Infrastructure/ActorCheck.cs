@@ -21,4 +21,16 @@ public static class ActorCheck
                            where ur.UserId == actor.UserId select r.Name!).ToListAsync(cancellationToken);
         return actor with { DisplayName = user.DisplayName.Length > 0 ? user.DisplayName : actor.DisplayName, Roles = roles.ToHashSet() };
     }
+
+    /// <summary>
+    /// For services whose checks already hold the actor: refuses unless the user is still active and still holds every
+    /// role the actor claims. Roles gained since only make those checks stricter, so they need no refusal.
+    /// </summary>
+    public static async Task RequireCurrentAsync(this IDbContextFactory<PortalDbContext> dbFactory, Actor actor,
+        CancellationToken cancellationToken = default)
+    {
+        var current = await dbFactory.RefreshAsync(actor, cancellationToken);
+        if (!actor.Roles.All(current.Roles.Contains))
+            throw PortalError.Forbidden("Your roles have changed since this page was opened; reload it.");
+    }
 }

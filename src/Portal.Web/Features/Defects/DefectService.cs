@@ -20,6 +20,7 @@ public sealed class DefectService(
 {
     public async Task<long> ReportAsync(Actor actor, long projectId, DefectForm form, bool isDemo = false, CancellationToken ct = default)
     {
+        await dbFactory.RequireCurrentAsync(actor, ct);
         if (!actor.IsMember && !actor.IsLead) throw PortalError.Forbidden("Only members and leads can report defects.");
         Validate(form);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -46,6 +47,7 @@ public sealed class DefectService(
     /// </summary>
     public async Task<int> ImportAsync(Actor actor, long projectId, string csv, CancellationToken ct = default)
     {
+        await dbFactory.RequireCurrentAsync(actor, ct);
         actor.RequireLead("import defects");
         var read = DefectCsv.Read(csv);
         var errors = read.Errors.ToList();
@@ -72,6 +74,7 @@ public sealed class DefectService(
 
     public async Task UpdateAsync(Actor actor, long defectId, int expectedVersion, DefectForm form, CancellationToken ct = default)
     {
+        await dbFactory.RequireCurrentAsync(actor, ct);
         Validate(form);
         await ChangeAsync(actor, defectId, expectedVersion, "edited", ct, async (db, d) =>
         {
@@ -187,6 +190,7 @@ public sealed class DefectService(
     private async Task ChangeAsync(Actor actor, long defectId, int expectedVersion, string verb, CancellationToken ct,
         Func<PortalDbContext, Defect, Task<string>> change)
     {
+        await dbFactory.RequireCurrentAsync(actor, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var d = await db.Defects.FirstOrDefaultAsync(x => x.Id == defectId, ct)
                 ?? throw PortalError.NotFound($"There is no defect {defectId}.");
