@@ -213,16 +213,9 @@ public static class ReleaseGates
             : new(GateKind.ReferenceMatch, Title, GateState.Fail, $"The latest differential run of {commit}, #{latest.Id}: {DifferentialText(latest)}", details, link);
     }
 
-    private static double? MetricOf(Run run, string name) => run.FinalMetrics.FirstOrDefault(m => m.Name == name)?.Value;
+    public static bool DifferentialPassed(Run run) => DifferentialOutcome.Passed(run);
 
-    public static bool DifferentialPassed(Run run) =>
-        run.Status == RunStatus.Succeeded && MetricOf(run, "passed") == 1 && MetricOf(run, "outOfTolerance") == 0 && MetricOf(run, "tensors") > 0;
-
-    private static string DifferentialText(Run run) => run.Status != RunStatus.Succeeded
-        ? $"{run.Status}{(run.FailureReason is { } f ? $" ({f})" : "")}."
-        : DifferentialPassed(run)
-            ? $"all {MetricOf(run, "tensors")} tensors within tolerance."
-            : $"{MetricOf(run, "outOfTolerance")} of {MetricOf(run, "tensors")} tensors out of tolerance.";
+    private static string DifferentialText(Run run) => DifferentialOutcome.Describe(run);
 
     /// <summary>
     /// A release covers every component of its project, so any open defect marked blocking stops it.

@@ -11,6 +11,21 @@ namespace Portal.Web.Features.Runs;
 public sealed record DifferentialRunView(Run Run, string ProjectName, DifferentialReport? Report, string? Problem);
 
 /// <summary>Reads a differential run's report, the JSON artifact of kind "differential" its agent uploaded before finishing.</summary>
+/// <summary>Whether a differential run passed, read from the final metrics its agent reported; one rule for pages and gates.</summary>
+public static class DifferentialOutcome
+{
+    public static bool Passed(Run run) =>
+        run.Status == RunStatus.Succeeded && Metric(run, "passed") == 1 && Metric(run, "outOfTolerance") == 0 && Metric(run, "tensors") > 0;
+
+    public static string Describe(Run run) => run.Status != RunStatus.Succeeded
+        ? $"{run.Status}{(run.FailureReason is { } f ? $" ({f})" : "")}."
+        : Passed(run)
+            ? $"all {Metric(run, "tensors")} tensors within tolerance."
+            : $"{Metric(run, "outOfTolerance")} of {Metric(run, "tensors")} tensors out of tolerance.";
+
+    private static double? Metric(Run run, string name) => run.FinalMetrics.FirstOrDefault(m => m.Name == name)?.Value;
+}
+
 /// <summary>One line of the list of a project's differential runs: where it stands, in words.</summary>
 public sealed record DifferentialRunLine(long RunId, string? Commit, bool Passed, string Outcome);
 
@@ -23,15 +38,7 @@ public sealed class DifferentialRuns(IDbContextFactory<PortalDbContext> dbFactor
         var runs = await db.Runs.AsNoTracking().Include(r => r.FinalMetrics)
             .Where(r => r.ProjectId == projectId && r.Recipe == DifferentialJob.JobType)
             .OrderByDescending(r => r.Id).Take(count).ToListAsync();
-        return runs.Select(r =>
-        {
-            double? Metric(string name) => r.FinalMetrics.FirstOrDefault(m => m.Name == name)?.Value;
-            var passed = r.Status == RunStatus.Succeeded && Metric("passed") == 1 && Metric("outOfTolerance") == 0 && Metric("tensors") > 0;
-            var outcome = r.Status != RunStatus.Succeeded ? r.Status.ToString()
-                : passed ? $"all {Metric("tensors")} tensors within tolerance"
-                : $"{Metric("outOfTolerance")} of {Metric("tensors")} tensors out of tolerance";
-            return new DifferentialRunLine(r.Id, r.Commit, passed, outcome);
-        }).ToList();
+        return runs.Select(r => new DifferentialRunLine(r.Id, r.Commit, DifferentialOutcome.Passed(r), DifferentialOutcome.Describe(r))).ToList();
     }
 
     public async Task<DifferentialRunView> GetAsync(long runId)
