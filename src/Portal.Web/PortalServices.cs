@@ -7,6 +7,7 @@ using Portal.Web.Features.Account;
 using Portal.Web.Features.Activity;
 using Portal.Web.Features.Admin;
 using Portal.Web.Features.Agents;
+using Portal.Web.Features.Api;
 using Portal.Web.Features.Analysis;
 using Portal.Web.Features.Curves;
 using Portal.Web.Features.Defects;
@@ -99,6 +100,7 @@ public static class PortalServices
         services.AddDefectsFeature();
         services.AddActivityFeature();
         services.AddAdminFeature();
+        services.AddApiFeature(builder.Configuration);
         return builder;
     }
 

@@ -30,8 +30,10 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<RunLogLine> RunLogLines => Set<RunLogLine>();
     public DbSet<RunArtifact> RunArtifacts => Set<RunArtifact>();
     public DbSet<RunRefusal> RunRefusals => Set<RunRefusal>();
+    public DbSet<RunRestart> RunRestarts => Set<RunRestart>();
     public DbSet<Agent> Agents => Set<Agent>();
     public DbSet<AgentToken> AgentTokens => Set<AgentToken>();
+    public DbSet<Features.Api.PersonalAccessToken> PersonalAccessTokens => Set<Features.Api.PersonalAccessToken>();
 
     public DbSet<DesignDocument> DesignDocuments => Set<DesignDocument>();
     public DbSet<DesignDocumentVersion> DesignDocumentVersions => Set<DesignDocumentVersion>();

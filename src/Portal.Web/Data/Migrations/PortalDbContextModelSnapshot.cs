@@ -546,6 +546,51 @@ namespace Portal.Web.Data.Migrations
                     b.ToTable("Hyperparameters");
                 });
 
+            modelBuilder.Entity("Portal.Web.Features.Api.PersonalAccessToken", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RevokedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Scopes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.HasIndex("UserId");
+
+                    b.ToTable("PersonalAccessTokens");
+                });
+
             modelBuilder.Entity("Portal.Web.Features.Curves.CurveRollup", b =>
                 {
                     b.Property<long>("RunId")
@@ -1093,6 +1138,9 @@ namespace Portal.Web.Data.Migrations
                     b.Property<bool>("IsDemo")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("LostRunRestarts")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -1395,6 +1443,9 @@ namespace Portal.Web.Data.Migrations
                     b.Property<long?>("AgentId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("AutoRestarts")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Commit")
                         .HasColumnType("TEXT");
 
@@ -1594,6 +1645,39 @@ namespace Portal.Web.Data.Migrations
                     b.ToTable("RunRefusals");
                 });
 
+            modelBuilder.Entity("Portal.Web.Features.Runs.RunRestart", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Automatic")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ByUserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FromStep")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RunId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RunId", "Id");
+
+                    b.ToTable("RunRestarts");
+                });
+
             modelBuilder.Entity("Portal.Web.Features.Tasks.ProjectTask", b =>
                 {
                     b.Property<long>("Id")
@@ -1752,6 +1836,15 @@ namespace Portal.Web.Data.Migrations
                     b.HasOne("Portal.Web.Features.Projects.Project", null)
                         .WithMany()
                         .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Web.Features.Api.PersonalAccessToken", b =>
+                {
+                    b.HasOne("Portal.Web.Features.Account.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -1976,6 +2069,15 @@ namespace Portal.Web.Data.Migrations
                 });
 
             modelBuilder.Entity("Portal.Web.Features.Runs.RunRefusal", b =>
+                {
+                    b.HasOne("Portal.Web.Features.Runs.Run", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Web.Features.Runs.RunRestart", b =>
                 {
                     b.HasOne("Portal.Web.Features.Runs.Run", null)
                         .WithMany()

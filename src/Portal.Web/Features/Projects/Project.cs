@@ -19,6 +19,9 @@ public sealed class Project
     /// <summary>How many tasks one member may hold claimed at once in this project.</summary>
     public int ClaimLimitPerMember { get; set; } = 3;
 
+    /// <summary>How many times a run that goes Lost is queued again from its last checkpoint without a click (0: never).</summary>
+    public int LostRunRestarts { get; set; } = ProjectDefaults.LostRunRestarts;
+
     /// <summary>Demo data is labelled so that nobody mistakes it for a team's result.</summary>
     public bool IsDemo { get; set; }
 
@@ -30,6 +33,11 @@ public sealed class Project
     public List<PaperClaim> Claims { get; set; } = [];
     public List<ReferenceImplementation> References { get; set; } = [];
     public List<StageTransition> StageHistory { get; set; } = [];
+}
+
+public static class ProjectDefaults
+{
+    public const int LostRunRestarts = 2;
 }
 
 public enum ReproductionStage

@@ -148,6 +148,7 @@ public sealed class ProjectEditing(
         project.PaperUrl = form.PaperUrl?.Trim() ?? "";
         project.Tolerance = form.Tolerance;
         project.ClaimLimitPerMember = form.ClaimLimitPerMember;
+        project.LostRunRestarts = form.LostRunRestarts;
         project.Claims.AddRange(form.Claims.Select(c => new PaperClaim
         {
             Metric = c.Metric.Trim(), Dataset = c.Dataset.Trim(), Split = c.Split.Trim(), Value = c.Value, Source = c.Source.Trim(),

@@ -13,6 +13,7 @@ public sealed class ProjectForm
     public string PaperUrl { get; set; } = "";
     public double Tolerance { get; set; } = 1.0;
     public int ClaimLimitPerMember { get; set; } = 3;
+    public int LostRunRestarts { get; set; } = ProjectDefaults.LostRunRestarts;
     public List<ClaimForm> Claims { get; set; } = [];
     public List<ReferenceForm> References { get; set; } = [];
 
@@ -36,6 +37,7 @@ public sealed class ProjectForm
     {
         Name = p.Name, Summary = p.Summary, PaperTitle = p.PaperTitle, PaperAuthors = p.PaperAuthors, PaperYear = p.PaperYear,
         PaperUrl = p.PaperUrl, Tolerance = p.Tolerance, ClaimLimitPerMember = p.ClaimLimitPerMember,
+        LostRunRestarts = p.LostRunRestarts,
         Claims = p.Claims.Select(c => new ClaimForm { Metric = c.Metric, Dataset = c.Dataset, Split = c.Split, Value = c.Value, Source = c.Source }).ToList(),
         References = p.References.Select(r => new ReferenceForm { RepositoryUrl = r.RepositoryUrl, Framework = r.Framework, WeightsUrl = r.WeightsUrl }).ToList(),
     };
@@ -57,6 +59,7 @@ public sealed class ProjectForm
         RequireUrl(PaperUrl, "paper link", required: false);
         ValidateTolerance(Tolerance);
         if (ClaimLimitPerMember is < 1 or > 50) throw PortalError.Validation("The claim limit per member must be between 1 and 50.");
+        if (LostRunRestarts is < 0 or > 20) throw PortalError.Validation("A Lost run can be restarted automatically 0 to 20 times.");
         if (Claims.Count > 100) throw PortalError.Validation("A project can have at most 100 claims.");
         foreach (var c in Claims)
         {

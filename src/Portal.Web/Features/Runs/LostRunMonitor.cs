@@ -11,7 +11,7 @@ namespace Portal.Web.Features.Runs;
 /// window to reconnect after a restart.
 /// </summary>
 public sealed class LostRunMonitor(IDbContextFactory<PortalDbContext> dbFactory, IOptions<RunsOptions> options, LiveUpdates live,
-    TimeProvider clock, ILogger<LostRunMonitor> logger) : BackgroundService
+    TimeProvider clock, LostRunRestarts restarts, ILogger<LostRunMonitor> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -75,5 +75,6 @@ public sealed class LostRunMonitor(IDbContextFactory<PortalDbContext> dbFactory,
             live.Publish(Topics.Run(run.Id), Topics.Project(run.ProjectId));
         }
         live.Publish(Topics.Agents);
+        await restarts.RestartAsync(lost.Select(r => r.Id).ToList(), cancellationToken);
     }
 }

@@ -34,6 +34,8 @@ public sealed class Run
     public DateTimeOffset? LastHeartbeatAt { get; set; }
     /// <summary>UTF-8 bytes of the log lines its agent sent, counted against <see cref="RunsOptions.MaxLogBytesPerRun"/>.</summary>
     public long LogBytes { get; set; }
+    /// <summary>How often the portal itself queued the run again after it went Lost; counted against the project's limit.</summary>
+    public int AutoRestarts { get; set; }
     public int Version { get; set; }
 
     public List<RunFinalMetric> FinalMetrics { get; set; } = [];
@@ -104,4 +106,23 @@ public sealed class RunRefusal
     public string Reason { get; set; } = "";
     public int Count { get; set; } = 1;
     public DateTimeOffset LastAt { get; set; }
+}
+
+/// <summary>
+/// One time a Lost or Failed run was queued again from its checkpoint: by a person (Resume) or by the portal
+/// (a Lost run under the project's automatic-restart limit). Kept so the run page shows the whole history.
+/// </summary>
+public sealed class RunRestart
+{
+    public const int MaxReasonLength = 500;
+
+    public long Id { get; set; }
+    public long RunId { get; set; }
+    public DateTimeOffset At { get; set; }
+    public long FromStep { get; set; }
+    public bool Automatic { get; set; }
+    /// <summary>Who resumed it; null when the portal restarted it.</summary>
+    public string? ByUserId { get; set; }
+    /// <summary>Why the run needed restarting, e.g. the Lost reason of its agent.</summary>
+    public string Reason { get; set; } = "";
 }

@@ -63,6 +63,16 @@ internal sealed class RunRefusalConfiguration : IEntityTypeConfiguration<RunRefu
     }
 }
 
+internal sealed class RunRestartConfiguration : IEntityTypeConfiguration<RunRestart>
+{
+    public void Configure(EntityTypeBuilder<RunRestart> b)
+    {
+        b.HasIndex(r => new { r.RunId, r.Id });
+        b.Property(r => r.Reason).HasMaxLength(RunRestart.MaxReasonLength);
+        b.HasOne<Run>().WithMany().HasForeignKey(r => r.RunId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
 /// <summary>
 /// SQLite turns a bound NaN into NULL, so NaN is stored as a sentinel REAL (a negative subnormal no metric
 /// produces) and read back as NaN through EF; infinities are ordinary REALs. Raw SQL readers use <see cref="FromStored"/>.

@@ -15,7 +15,8 @@ public sealed record RunRow(long Id, string Recipe, RunStatus Status, string Sta
     DateTimeOffset? EndedAt, long LastStep, string? Commit, IReadOnlyList<RunFinalMetric> FinalMetrics);
 
 public sealed record RunDetails(Run Run, string ProjectName, string StartedBy, string? AgentName, AgentHardware? Hardware,
-    IReadOnlyList<RunLogLine> LogTail, IReadOnlyList<RunArtifact> Artifacts, long PointCount, IReadOnlyList<RunRefusal> Refusals)
+    IReadOnlyList<RunLogLine> LogTail, IReadOnlyList<RunArtifact> Artifacts, long PointCount, IReadOnlyList<RunRefusal> Refusals,
+    IReadOnlyList<RunRestart>? Restarts = null)
 {
     public bool CanCancel => Run.Status is RunStatus.Queued or RunStatus.Running or RunStatus.Lost;
     public bool CanResume => Run.Status is RunStatus.Lost or RunStatus.Failed && Run.LastCheckpointStep is not null;
@@ -98,7 +99,8 @@ public sealed partial class RunService(IDbContextFactory<PortalDbContext> dbFact
         var points = await db.MetricPoints.LongCountAsync(p => p.RunId == runId);
         var hardware = run.HardwareJson is null ? null : JsonSerializer.Deserialize<AgentHardware>(run.HardwareJson);
         var refusals = await db.RunRefusals.Where(r => r.RunId == runId).OrderByDescending(r => r.LastAt).ThenByDescending(r => r.Id).AsNoTracking().ToListAsync();
-        return new RunDetails(run, project, startedBy, agent, hardware, tail, artifacts, points, refusals);
+        var restarts = await db.RunRestarts.Where(r => r.RunId == runId).OrderBy(r => r.Id).AsNoTracking().ToListAsync();
+        return new RunDetails(run, project, startedBy, agent, hardware, tail, artifacts, points, refusals, restarts);
     }
 
     public async Task CancelAsync(Actor actor, long runId)
@@ -136,21 +138,17 @@ public sealed partial class RunService(IDbContextFactory<PortalDbContext> dbFact
             throw PortalError.Conflict("The run has no checkpoint to resume from; start a new run instead.");
 
         await using var transaction = await db.Database.BeginTransactionAsync();
-        run.Status = RunStatus.Queued;
-        run.AgentId = null;
-        run.ResumeFromStep = step;
-        run.LastStep = step;
-        run.EndedAt = null;
-        run.FailureReason = null;
-        run.QueuedAt = clock.GetUtcNow();
-        run.FinalMetrics.Clear();
-        run.Version++;
-        db.RunLogLines.Add(new RunLogLine { RunId = run.Id, At = run.QueuedAt, Text = $"[portal] {actor.DisplayName} resumed the run from the checkpoint at step {step}." });
-        await SaveOrConflictAsync(db);
-        await db.MetricPoints.Where(p => p.RunId == runId && p.Step > step).ExecuteDeleteAsync();
-        // The chart summaries assume steps only grow; the resumed run writes steps again, so they are rebuilt
-        // from the remaining points on the next read.
-        await CurveRollups.ForgetRunAsync(db, runId);
+        var now = clock.GetUtcNow();
+        try
+        {
+            await RunRequeue.FromCheckpointAsync(db, run, step, now,
+                new RunRestart { RunId = run.Id, At = now, FromStep = step, ByUserId = actor.UserId, Reason = Notes.Cap(run.FailureReason ?? run.Status.ToString(), RunRestart.MaxReasonLength) },
+                $"[portal] {actor.DisplayName} resumed the run from the checkpoint at step {step}.", CancellationToken.None);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            throw PortalError.Conflict("The run changed at the same moment; look at it again and retry.");
+        }
         await transaction.CommitAsync();
         live.Publish(Topics.Run(runId), Topics.Project(run.ProjectId));
         await dispatch.AnnounceJobAsync();

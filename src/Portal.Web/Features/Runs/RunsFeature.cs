@@ -9,6 +9,7 @@ public static class RunsFeature
         services.Configure<RunsOptions>(configuration.GetSection(RunsOptions.Section));
         services.AddSingleton<MetricWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<MetricWriter>());
+        services.AddSingleton<LostRunRestarts>();
         services.AddHostedService<LostRunMonitor>();
         services.AddSingleton<MetricIngestion>();
         services.AddSingleton<RunDispatch>();
