@@ -114,6 +114,8 @@ public static class PortalServices
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
+        // After authorization, so that the limiter partitions /api/v1 by the token that authenticated.
+        app.UseRateLimiter();
         app.UseAntiforgery();
 
         app.MapStaticAssets().AllowAnonymous();
@@ -124,6 +126,7 @@ public static class PortalServices
         app.MapRunEndpoints();
         app.MapTaskEndpoints();
         app.MapDefectEndpoints();
+        app.MapApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -14,6 +14,9 @@ public sealed class PortalErrorHandler(IProblemDetailsService problemDetails) : 
         var (status, title) = exception switch
         {
             PortalError e => (e.StatusCode, e.Message),
+            Features.Api.PreconditionFailedException e => (StatusCodes.Status412PreconditionFailed, e.Message),
+            BadHttpRequestException { InnerException: System.Text.Json.JsonException json } => (StatusCodes.Status400BadRequest,
+                "The request body is not valid for this endpoint: " + json.Message),
             AntiforgeryValidationException => (StatusCodes.Status400BadRequest,
                 "The form was sent without a valid antiforgery token. Reload the page and try again."),
             BadHttpRequestException { InnerException: AntiforgeryValidationException } => (StatusCodes.Status400BadRequest,
