@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using System.Net;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -90,6 +91,9 @@ public sealed class RunLifecycleTests : IClassFixture<PortalAppFactory>
     [Fact]
     public async Task An_agent_that_stops_heartbeating_loses_its_run_which_resumes_elsewhere_from_its_checkpoint_without_duplicates()
     {
+        // This test is about resuming by hand: the project restarts no Lost run by itself.
+        await _app.WithDbAsync(async db => await db.Projects.Where(p => p.Name == DemoShapesProject.ProjectName)
+            .ExecuteUpdateAsync(u => u.SetProperty(p => p.LostRunRestarts, 0)));
         var (_, token) = await AgentTestData.CreateTokenAsync(_app);
         var first = await TestAgent.ConnectAsync(_app.ServerAddress, token, "doomed-box");
         var runId = await AgentTestData.QueueRunAsync(_app);

@@ -88,11 +88,15 @@ public sealed class ApiTokenHandler(
 
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
+        var scope = Context.GetEndpoint()?.Metadata.GetMetadata<ApiScopeMetadata>()?.Scope;
+        var title = scope is { } s && (ApiAuth.Scopes(Context.User) & s) == 0
+            ? $"This token lacks the '{s.ToString().ToLowerInvariant()}' scope. Create a token with it on your account page."
+            : "The access token may not do this.";
         Response.StatusCode = StatusCodes.Status403Forbidden;
         await problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = Context,
-            ProblemDetails = { Status = StatusCodes.Status403Forbidden, Title = "The access token may not do this." },
+            ProblemDetails = { Status = StatusCodes.Status403Forbidden, Title = title },
         });
     }
 }
