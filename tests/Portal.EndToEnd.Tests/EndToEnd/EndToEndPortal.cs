@@ -62,6 +62,11 @@ public sealed class EndToEndPortal : PortalAppFactory
         await action(scope.ServiceProvider.GetRequiredService<RunService>(), await ActorAsync("member1"));
     }
 
+    /// <summary>The shapes project's "restart a Lost run up to N times" setting.</summary>
+    public Task<int> SetLostRunRestartsAsync(int restarts) =>
+        WithDbAsync(db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ExecuteUpdateAsync(
+            db.Projects.Where(p => p.Name == DemoShapesProject.ProjectName), s => s.SetProperty(p => p.LostRunRestarts, restarts)));
+
     public Task<Run> GetRunAsync(long runId) => WithDbAsync(db => Task.FromResult(db.Runs.Single(r => r.Id == runId)));
 
     public Task<List<long>> StepsAsync(long runId, string metric) =>

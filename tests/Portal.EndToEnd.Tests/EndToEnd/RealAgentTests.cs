@@ -69,6 +69,8 @@ public sealed class RealAgentTests
         _ = portal.ServerAddress;
         var token = await portal.CreateTokenAsync();
         const string Config = """{"steps": 120, "batchSize": 4, "trainImages": 32, "valImages": 8, "imageSize": 32, "width": 4, "evalEvery": 60, "checkpointEvery": 20, "logEvery": 20}""";
+        // Resumed by hand here; AutomationTests covers the automatic restart.
+        await portal.SetLostRunRestartsAsync(0);
         var runId = await portal.QueueDetectorRunAsync(Config);
 
         var doomed = await EndToEndPortal.StartAgentAsync(port, token, "doomed-agent", EndToEndPortal.TempFolder("agent"));
