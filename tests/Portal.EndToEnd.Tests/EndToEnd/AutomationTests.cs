@@ -25,10 +25,9 @@ public sealed partial class AutomationTests
         var doomed = await EndToEndPortal.StartAgentAsync(port, token, "doomed-agent", EndToEndPortal.TempFolder("agent"));
         await EndToEndPortal.EventuallyAsync(async () => (await portal.GetRunAsync(runId)).LastCheckpointStep >= 20, "a checkpoint reached the portal");
         await using var standby = await EndToEndPortal.StartAgentAsync(port, token, "standby-agent", EndToEndPortal.TempFolder("agent"));
-        await standby.WaitUntilConnectedAsync().WaitAsync(TimeSpan.FromSeconds(60));
         await doomed.KillAsync();
 
-        await EndToEndPortal.EventuallyAsync(async () => (await portal.GetRunAsync(runId)).Status == RunStatus.Succeeded, "the run succeeds on the standby agent", 240);
+        await EndToEndPortal.EventuallyAsync(async () => (await portal.GetRunAsync(runId)).Status == RunStatus.Succeeded, "the run succeeds on the standby agent", 300);
         var run = await portal.GetRunAsync(runId);
         Assert.Equal(1, run.AutoRestarts);
         var details = await portal.Services.CreateScopeAndGet(runId);
