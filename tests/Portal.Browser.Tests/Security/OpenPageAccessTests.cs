@@ -78,6 +78,23 @@ public sealed class OpenPageAccessTests : IClassFixture<PortalAppFactory>, IClas
     }
 
     [Fact]
+    public async Task Signing_out_in_one_tab_sends_the_users_other_open_page_to_the_sign_in_form_within_seconds()
+    {
+        var page = await _browser.SignInAsync(_app.ServerAddress, "member5");
+        var other = await page.Context.NewPageAsync();
+        await other.GotoAsync("inbox");
+        await BrowserFixture.WaitForCircuitAsync(other);
+        await other.WaitForSelectorAsync("[data-testid=signed-in-as]");
+
+        await page.ClickAsync("form[action='account/logout'] button[type=submit]");
+        await page.WaitForURLAsync("**/account/login**");
+
+        // The other tab's circuit is not asked by any request of its own: the sign-out itself ends it.
+        await other.WaitForURLAsync("**/account/login**", new PageWaitForURLOptions { Timeout = 20_000 });
+        Assert.Empty(await other.QuerySelectorAllAsync("[data-testid=signed-in-as]"));
+    }
+
+    [Fact]
     public async Task The_portals_pages_work_under_its_script_policy_without_a_single_violation()
     {
         var page = await _browser.SignInAsync(_app.ServerAddress, "lead.modeling");

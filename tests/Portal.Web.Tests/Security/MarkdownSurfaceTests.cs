@@ -1,4 +1,9 @@
 using AngleSharp.Html.Parser;
+using Bunit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
+using Portal.Web.Features.Releases;
 using Portal.Web.Features.Design;
 using Portal.Web.Features.Projects;
 using Portal.Web.Features.Tasks;
@@ -44,8 +49,22 @@ public sealed class MarkdownSurfaceTests : IClassFixture<MarkdownSurfaceTests.Su
                     return (await new TaskBoard(Db, Db.Markdown).GetTaskAsync(task.Id)).DescriptionHtml;
                 }
                 case "model card":
-                    // ModelCardPanel renders the stored card through the same renderer.
-                    return Db.Markdown.ToSafeHtml(markdown);
+                {
+                    // The card as stored (an import or an older version may have skipped the up-front check), shown by
+                    // ModelCardPanel itself as the release page shows it.
+                    var lead = await Db.AddUserAsync($"lead{Guid.NewGuid():N}", "Lead");
+                    var releases = Db.Get<ReleaseService>();
+                    var releaseId = await releases.CreateAsync(lead, projectId, new ReleaseInput("Card-Net", "1.0", "416", "abcdef1", ReleaseDefaults.RequiredStages));
+                    await using (var db = Db.CreateDbContext())
+                        await db.Releases.Where(r => r.Id == releaseId).ExecuteUpdateAsync(u => u.SetProperty(r => r.ModelCardMarkdown, markdown));
+                    var view = await releases.GetAsync(releaseId);
+                    await using var bunit = new BunitContext();
+                    bunit.JSInterop.Mode = JSRuntimeMode.Loose;
+                    bunit.Services.AddMudServices();
+                    bunit.Services.AddFallbackServiceProvider(Db.Services);
+                    var panel = bunit.Render<ModelCardPanel>(p => p.Add(x => x.View, view).Add(x => x.Actor, lead));
+                    return panel.Find("[data-testid=model-card] .portal-markdown").InnerHtml;
+                }
                 default:
                     throw new ArgumentOutOfRangeException(nameof(surface));
             }

@@ -8,6 +8,8 @@ public sealed record DefectRow(
     long Id, string Title, string Component, DefectStatus Status, bool IsBlocking, bool IsDemo, string? OwnerName,
     long? RunId, string? FixCommit, long? VerifyingRunId, DateTimeOffset CreatedAt, int Version);
 
+public sealed record ProjectDefectCount(long ProjectId, string Name, int Open, int Total);
+
 /// <summary>Reading defects for lists, dashboards and exports.</summary>
 public sealed class DefectQueries(IDbContextFactory<PortalDbContext> dbFactory)
 {
@@ -39,6 +41,21 @@ public sealed class DefectQueries(IDbContextFactory<PortalDbContext> dbFactory)
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var defects = await db.Defects.AsNoTracking().Where(d => projectId == null || d.ProjectId == projectId).ToListAsync(ct);
         return defects.Select(Facts).ToList();
+    }
+
+    /// <summary>Every project with its open and total defect counts, for the team's dashboard.</summary>
+    public async Task<IReadOnlyList<ProjectDefectCount>> CountsByProjectAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var counts = await db.Defects.AsNoTracking()
+            .GroupBy(d => d.ProjectId)
+            .Select(g => new { ProjectId = g.Key, Total = g.Count(), Open = g.Count(d => d.Status != DefectStatus.Verified && d.Status != DefectStatus.WontFix) })
+            .ToListAsync(ct);
+        var projects = await db.Projects.AsNoTracking().Select(p => new { p.Id, p.Name }).ToListAsync(ct);
+        return projects.Select(p => (p, c: counts.FirstOrDefault(c => c.ProjectId == p.Id)))
+            .Select(x => new ProjectDefectCount(x.p.Id, x.p.Name, x.c?.Open ?? 0, x.c?.Total ?? 0))
+            .OrderBy(x => x.Name, StringComparer.OrdinalIgnoreCase)
+            .ToList();
     }
 
     public async Task<IReadOnlyList<Defect>> AllAsync(long projectId, CancellationToken ct = default)

@@ -55,7 +55,8 @@ public sealed class DefectService(
             errors.Add($"Line {row.Line}: only open defects can be imported; “{StatusName(row.Status)}” needs its evidence in the portal.");
         foreach (var row in read.Rows)
             if (markdown.FindUnsafeParts(row.Form.Description).Count > 0) errors.Add($"Line {row.Line}: the description contains unsafe HTML.");
-        if (errors.Count > 0) throw PortalError.Validation("Nothing was imported. " + string.Join(" ", errors));
+        // One problem a line, so the import page can list each bad row by itself.
+        if (errors.Count > 0) throw PortalError.Validation("Nothing was imported.\n" + string.Join("\n", errors));
         if (read.Rows.Count == 0) throw PortalError.Validation("Nothing was imported: the file has no defect rows.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) throw PortalError.NotFound($"There is no project {projectId}.");

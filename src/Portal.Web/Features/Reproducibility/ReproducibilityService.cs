@@ -24,7 +24,11 @@ public sealed record ClaimStanding(PaperClaim Claim, double Tolerance, SplitSumm
     public bool Within => Gap is { } g && Math.Abs(g) <= Tolerance + 1e-9;
 }
 
-public sealed record ProjectReproducibility(long ProjectId, string ProjectName, bool IsDemo, double Tolerance, IReadOnlyList<ClaimStanding> Claims);
+/// <summary>A defect tied to a commit: the commit that fixed it, or else the commit of the run that showed it.</summary>
+public sealed record CommitDefect(long DefectId, string Title, string Commit, bool FixedHere);
+
+public sealed record ProjectReproducibility(long ProjectId, string ProjectName, bool IsDemo, double Tolerance, IReadOnlyList<ClaimStanding> Claims,
+    IReadOnlyList<CommitDefect> Defects);
 
 /// <summary>The reproducibility dashboard: every claim against the project's succeeded runs, and the project's tolerance.</summary>
 public sealed class ReproducibilityService(IDbContextFactory<PortalDbContext> dbFactory)
@@ -50,8 +54,35 @@ public sealed class ReproducibilityService(IDbContextFactory<PortalDbContext> db
                       ?? throw PortalError.NotFound($"There is no project {projectId}.");
         var runs = await db.Runs.AsNoTracking().Include(r => r.FinalMetrics)
             .Where(r => r.ProjectId == projectId && r.Status == RunStatus.Succeeded).ToListAsync(ct);
+        var defects = await (from d in db.Defects.AsNoTracking()
+                             where d.ProjectId == projectId && (d.FixCommit != null || d.RunId != null)
+                             join r in db.Runs on d.RunId equals r.Id into shown
+                             from r in shown.DefaultIfEmpty()
+                             select new { d.Id, d.Title, d.FixCommit, RunCommit = r == null ? null : r.Commit }).ToListAsync(ct);
+        var markers = defects
+            .Select(d => !string.IsNullOrWhiteSpace(d.FixCommit) ? new CommitDefect(d.Id, d.Title, d.FixCommit.Trim(), true)
+                : !string.IsNullOrWhiteSpace(d.RunCommit) ? new CommitDefect(d.Id, d.Title, d.RunCommit.Trim(), false) : null)
+            .OfType<CommitDefect>().OrderBy(d => d.DefectId).ToList();
         return new ProjectReproducibility(project.Id, project.Name, project.IsDemo, project.Tolerance,
-            project.Claims.OrderBy(c => c.Id).Select(c => Standing(c, project.Tolerance, runs)).ToList());
+            project.Claims.OrderBy(c => c.Id).Select(c => Standing(c, project.Tolerance, runs)).ToList(), markers);
+    }
+
+    /// <summary>
+    /// The defects to mark on one chart, by the index of the commit point they belong to. Commits match when one is a
+    /// prefix of the other (points carry 8 characters; a defect may name the full hash or a shorter one).
+    /// </summary>
+    public static IReadOnlyList<(int Index, CommitDefect Defect)> MarkersOn(IReadOnlyList<CommitPoint> points, IReadOnlyList<CommitDefect> defects) =>
+        defects.Select(d => (Index: IndexOf(points, d.Commit), Defect: d)).Where(x => x.Index >= 0).ToList();
+
+    private static int IndexOf(IReadOnlyList<CommitPoint> points, string commit)
+    {
+        for (var i = 0; i < points.Count; i++)
+        {
+            var p = points[i].Commit;
+            if (p.StartsWith('(') || Math.Min(p.Length, commit.Length) < 4) continue;
+            if (p.StartsWith(commit, StringComparison.OrdinalIgnoreCase) || commit.StartsWith(p, StringComparison.OrdinalIgnoreCase)) return i;
+        }
+        return -1;
     }
 
     public static ClaimStanding Standing(PaperClaim claim, double tolerance, IReadOnlyList<Run> runs)
