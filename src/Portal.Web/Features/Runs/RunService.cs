@@ -4,7 +4,6 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Contracts;
 using Portal.Training.Recipes;
 using Portal.Web.Data;
-using Portal.Web.Features.Curves;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Runs;
@@ -22,7 +21,8 @@ public sealed record RunDetails(Run Run, string ProjectName, string StartedBy, s
 }
 
 /// <summary>Members start, cancel and resume runs; everyone signed in can read them.</summary>
-public sealed partial class RunService(IDbContextFactory<PortalDbContext> dbFactory, RunDispatch dispatch, LiveUpdates live, TimeProvider clock)
+public sealed partial class RunService(IDbContextFactory<PortalDbContext> dbFactory, RunDispatch dispatch, IEnumerable<IRunPointsDerived> derived,
+    LiveUpdates live, TimeProvider clock)
 {
     public const int LogTailLines = 200;
     public const int MaxConfigLength = 64_000;
@@ -148,9 +148,9 @@ public sealed partial class RunService(IDbContextFactory<PortalDbContext> dbFact
         db.RunLogLines.Add(new RunLogLine { RunId = run.Id, At = run.QueuedAt, Text = $"[portal] {actor.DisplayName} resumed the run from the checkpoint at step {step}." });
         await SaveOrConflictAsync(db);
         await db.MetricPoints.Where(p => p.RunId == runId && p.Step > step).ExecuteDeleteAsync();
-        // The chart summaries assume steps only grow; the resumed run writes steps again, so they are rebuilt
-        // from the remaining points on the next read.
-        await CurveRollups.ForgetRunAsync(db, runId);
+        // What is kept from the points (the chart summaries) assumes steps only grow; the resumed run writes steps
+        // again, so it is rebuilt from the remaining points on the next read.
+        foreach (var d in derived) await d.ForgetRunAsync(db, runId);
         await transaction.CommitAsync();
         live.Publish(Topics.Run(runId), Topics.Project(run.ProjectId));
         await dispatch.AnnounceJobAsync();
