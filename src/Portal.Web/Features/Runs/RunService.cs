@@ -11,10 +11,11 @@ namespace Portal.Web.Features.Runs;
 public sealed record StartRunRequest(string Recipe, string ConfigJson, int Seed, long? TaskId, string? Commit);
 
 public sealed record RunRow(long Id, string Recipe, RunStatus Status, string StartedBy, string? Agent, DateTimeOffset QueuedAt,
-    DateTimeOffset? EndedAt, long LastStep, string? Commit, IReadOnlyList<RunFinalMetric> FinalMetrics);
+    DateTimeOffset? EndedAt, long LastStep, string? Commit, IReadOnlyList<RunFinalMetric> FinalMetrics, RunProgress Progress);
 
 public sealed record RunDetails(Run Run, string ProjectName, string StartedBy, string? AgentName, AgentHardware? Hardware,
-    IReadOnlyList<RunLogLine> LogTail, IReadOnlyList<RunArtifact> Artifacts, long PointCount, IReadOnlyList<RunRefusal> Refusals)
+    IReadOnlyList<RunLogLine> LogTail, IReadOnlyList<RunArtifact> Artifacts, long PointCount, IReadOnlyList<RunRefusal> Refusals,
+    RunProgress Progress)
 {
     public bool CanCancel => Run.Status is RunStatus.Queued or RunStatus.Running or RunStatus.Lost;
     public bool CanResume => Run.Status is RunStatus.Lost or RunStatus.Failed && Run.LastCheckpointStep is not null;
@@ -79,9 +80,11 @@ public sealed partial class RunService(IDbContextFactory<PortalDbContext> dbFact
                           from a in agents.DefaultIfEmpty()
                           select new { r, StartedBy = u == null ? "" : u.DisplayName, Agent = a == null ? null : a.Name })
             .AsNoTracking().ToListAsync();
-        return rows.OrderByDescending(x => x.r.Id)
-            .Select(x => new RunRow(x.r.Id, x.r.Recipe, x.r.Status, x.StartedBy, x.Agent, x.r.QueuedAt, x.r.EndedAt, x.r.LastStep, x.r.Commit, x.r.FinalMetrics))
-            .ToList();
+        var list = new List<RunRow>(rows.Count);
+        foreach (var x in rows.OrderByDescending(x => x.r.Id))
+            list.Add(new RunRow(x.r.Id, x.r.Recipe, x.r.Status, x.StartedBy, x.Agent, x.r.QueuedAt, x.r.EndedAt, x.r.LastStep, x.r.Commit,
+                x.r.FinalMetrics, await ProgressAsync(db, x.r)));
+        return list;
     }
 
     public async Task<RunDetails> GetAsync(long runId)
@@ -98,8 +101,13 @@ public sealed partial class RunService(IDbContextFactory<PortalDbContext> dbFact
         var points = await db.MetricPoints.LongCountAsync(p => p.RunId == runId);
         var hardware = run.HardwareJson is null ? null : JsonSerializer.Deserialize<AgentHardware>(run.HardwareJson);
         var refusals = await db.RunRefusals.Where(r => r.RunId == runId).OrderByDescending(r => r.LastAt).ThenByDescending(r => r.Id).AsNoTracking().ToListAsync();
-        return new RunDetails(run, project, startedBy, agent, hardware, tail, artifacts, points, refusals);
+        return new RunDetails(run, project, startedBy, agent, hardware, tail, artifacts, points, refusals, await ProgressAsync(db, run));
     }
+
+    /// <summary>A run's progress; only a running run's recent points are read, for its time left.</summary>
+    private static async Task<RunProgress> ProgressAsync(PortalDbContext db, Run run) =>
+        RunProgress.Of(run.Status, run.LastStep, RunProgress.TotalStepsOf(run.Recipe, run.ConfigJson),
+            run.Status == RunStatus.Running ? await RunProgress.RecentSamplesAsync(db, run.Id) : []);
 
     public async Task CancelAsync(Actor actor, long runId)
     {
