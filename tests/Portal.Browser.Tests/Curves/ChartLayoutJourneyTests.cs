@@ -25,6 +25,17 @@ public sealed class ChartLayoutJourneyTests(PortalAppFactory app, BrowserFixture
         return (runId, projectId);
     }
 
+    /// <summary>A run with a loss and an AP50 curve, open on the compare page with both charts drawn.</summary>
+    private async Task<(IPage Page, long RunId)> OpenChartsAsync(string userName)
+    {
+        var (runId, projectId) = await RunWithCurvesAsync();
+        var page = await browser.SignInAsync(app.ServerAddress, userName);
+        await page.GotoAsync($"projects/{projectId}/compare?runs={runId}");
+        await page.WaitForSelectorAsync($"{Chart("eval/AP50")}[data-ready=true]");
+        await page.WaitForSelectorAsync($"{Chart("train/loss")}[data-ready=true]");
+        return (page, runId);
+    }
+
     private static async Task<LocatorBoundingBoxResult> BoxAsync(ILocator locator) =>
         await locator.BoundingBoxAsync() ?? throw new InvalidOperationException("The element is not shown.");
 
@@ -42,11 +53,7 @@ public sealed class ChartLayoutJourneyTests(PortalAppFactory app, BrowserFixture
     [Fact]
     public async Task The_claim_label_and_a_review_label_are_whole_and_inside_the_plot_before_and_after_a_zoom()
     {
-        var (runId, projectId) = await RunWithCurvesAsync();
-        var page = await browser.SignInAsync(app.ServerAddress, "mentor2");
-        await page.GotoAsync($"projects/{projectId}/compare?runs={runId}");
-        await page.WaitForSelectorAsync($"{Chart("eval/AP50")}[data-ready=true]");
-        await page.WaitForSelectorAsync($"{Chart("train/loss")}[data-ready=true]");
+        var (page, runId) = await OpenChartsAsync("mentor2");
 
         // A review of steps 50-300 of the loss.
         await page.ClickAsync("[data-testid=annotate-metric] .mud-select-input, [data-testid=annotate-metric]");
@@ -77,19 +84,20 @@ public sealed class ChartLayoutJourneyTests(PortalAppFactory app, BrowserFixture
     }
 
     [Fact]
-    public async Task Charts_stand_in_two_columns_and_zooming_one_zooms_the_others_to_the_same_steps()
+    public async Task Charts_stand_in_two_columns_and_hovering_or_zooming_one_shows_the_same_steps_on_the_others()
     {
-        var (runId, projectId) = await RunWithCurvesAsync();
-        var page = await browser.SignInAsync(app.ServerAddress, "mentor3");
-        await page.GotoAsync($"projects/{projectId}/compare?runs={runId}");
-        await page.WaitForSelectorAsync($"{Chart("eval/AP50")}[data-ready=true]");
-        await page.WaitForSelectorAsync($"{Chart("train/loss")}[data-ready=true]");
+        var (page, _) = await OpenChartsAsync("mentor3");
 
         // 1400 px wide: the two charts side by side.
         var first = await BoxAsync(page.Locator(Chart("eval/AP50")));
         var second = await BoxAsync(page.Locator(Chart("train/loss")));
         Assert.Equal(first.Y, second.Y, 1.0);
         Assert.True(second.X > first.X + first.Width, "The second chart is not beside the first.");
+
+        // Hovering the middle of the loss chart (step ~350) shows that step on the AP50 chart too (its points are
+        // every 50 steps, so its nearest is 350).
+        await page.Locator($"{Chart("train/loss")} .u-over").HoverAsync();
+        await page.WaitForFunctionAsync($"() => document.querySelector('{Chart("eval/AP50")} .u-legend .u-series .u-value')?.textContent === '350'");
 
         Assert.True(await page.EvaluateAsync<bool>($"async () => (await import('{CurvesModule}')).zoom('train/loss', 250, 400)"));
         await page.WaitForFunctionAsync($"() => document.querySelector('{Chart("eval/AP50")}').dataset.xMin === '250'");
@@ -127,9 +135,12 @@ public sealed class ChartLayoutJourneyTests(PortalAppFactory app, BrowserFixture
         await page.ClickAsync("[data-testid=compare-runs] .mud-select-input, [data-testid=compare-runs]");
         await page.ClickAsync($".mud-popover-open .mud-list-item:has-text(\"#{a} detector @0123456 (\")");
         await page.ClickAsync($".mud-popover-open .mud-list-item:has-text(\"#{b} detector @0123456 (\")");
+        // Both picks have reached the server (the field shows them) and the picker is still open.
+        await page.WaitForFunctionAsync($"() => (document.querySelector('input[data-testid=compare-runs], [data-testid=compare-runs] input')?.value ?? '').includes('#{b} detector')");
         Assert.True(await page.Locator(".mud-popover-open .mud-list-item").First.IsVisibleAsync(), "The picker closed after a pick.");
         await page.Keyboard.PressAsync("Escape");
-        await page.WaitForURLAsync($"**/compare?runs={a},{b}");
+        // The choice goes into the URL (a client-side navigation, so no load event to wait for).
+        await page.WaitForFunctionAsync($"() => location.search === '?runs={a},{b}'");
 
         // The picker names the runs, not their ids.
         Assert.Contains($"#{a} detector", await page.InputValueAsync("input[data-testid=compare-runs], [data-testid=compare-runs] input"));
