@@ -123,6 +123,7 @@ public static class PortalServices
         app.MapReleaseEndpoints();
         app.MapCurves();
         app.MapAgentHub();
+        app.MapAgentEndpoints();
         app.MapRunEndpoints();
         app.MapTaskEndpoints();
         app.MapDefectEndpoints();

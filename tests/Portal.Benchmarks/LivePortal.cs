@@ -94,7 +94,7 @@ internal static class LivePortal
         var connection = new HubConnectionBuilder()
             .WithUrl(new Uri(server, MetricsHub.Path.TrimStart('/')), o => o.Cookies = cookies)
             .Build();
-        connection.On("points", onPoints);
+        connection.On(nameof(IMetricsViewer.Points), onPoints);
         await connection.StartAsync();
         foreach (var runId in runIds) await connection.InvokeAsync(nameof(MetricsHub.Watch), runId, metric);
         return connection;

@@ -14,7 +14,7 @@ namespace Portal.Benchmarks.Curves;
 /// Latency from an agent's send to the point reaching chart viewers: a real agent connection (agent token,
 /// MessagePack, Register, TakeJob on a queued run) sends each batch with SendMetrics to /hubs/agents, and N real
 /// viewer connections (JSON protocol, sign-in cookie, like the browser's chart) watch the run on /hubs/metrics.
-/// Each batch is timed from just before its SendMetrics call to each viewer's "points" handler. Everything runs in
+/// Each batch is timed from just before its SendMetrics call to each viewer's Points handler. Everything runs in
 /// this one process on loopback. The older, shorter paths stay as options: "store" times from the start of a direct
 /// SQLite write (as the metric writer does it) plus MetricStream.PublishAsync, "publish" from PublishAsync alone.
 /// Usage: curves-latency [viewers=100,1000] [batches=200] [points-per-batch=10] [interval-ms=50] [agent|store|publish]

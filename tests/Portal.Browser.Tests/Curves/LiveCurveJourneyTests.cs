@@ -15,6 +15,9 @@ public sealed class LiveCurveJourneyTests : IClassFixture<PortalAppFactory>, ICl
     // MudBlazor puts a field's extra attributes on its <input>.
     private static string Field(string testId) => $"input[data-testid={testId}], [data-testid={testId}] input";
 
+    // The page's chart module: importing it again gives the same module instance the page uses.
+    private const string CurvesModule = "/js/curves/curves.js";
+
     private static string Chart(string metric) => $"[data-testid=chart][data-metric=\"{metric}\"]";
 
     [Fact]
@@ -79,7 +82,7 @@ public sealed class LiveCurveJourneyTests : IClassFixture<PortalAppFactory>, ICl
             await CurveTestData.WritePointsAsync(_app, runId, loss[from..Math.Min(loss.Count, from + 750)]);
         await page.WaitForSelectorAsync($"{Chart("train/loss")}[data-last-step=\"8999\"]");
 
-        var live = await page.EvaluateAsync<string>($"() => JSON.stringify(portalCurves.snapshot('train/loss', {runId}))");
+        var live = await page.EvaluateAsync<string>($"async () => JSON.stringify((await import('{CurvesModule}')).snapshot('train/loss', {runId}))");
         var reloaded = await page.EvaluateAsync<string>($$"""
             async () => {
               const d = (await (await fetch('/api/curves/series?run={{runId}}&metric=train/loss')).json())[0];
@@ -91,7 +94,7 @@ public sealed class LiveCurveJourneyTests : IClassFixture<PortalAppFactory>, ICl
         Assert.Contains("4100", live);
 
         // Zoomed in on 200 steps, the chart fetches that range at full resolution.
-        Assert.True(await page.EvaluateAsync<bool>("() => portalCurves.zoom('train/loss', 7700, 7899)"));
+        Assert.True(await page.EvaluateAsync<bool>($"async () => (await import('{CurvesModule}')).zoom('train/loss', 7700, 7899)"));
         await page.WaitForSelectorAsync($"{Chart("train/loss")}[data-zoom-level=\"0\"]");
         // A review can take the zoomed range as its steps.
         await page.ClickAsync("[data-testid=annotate-use-zoom]");

@@ -35,7 +35,7 @@ public sealed class MetricsHubTests(PortalAppFactory app) : IClassFixture<Portal
         var runId = await CurveTestData.CreateRunAsync(app);
         await using var viewer = await ConnectAsync("mentor1");
         var received = Channel.CreateUnbounded<LivePoints>();
-        viewer.On<LivePoints>("points", p => received.Writer.TryWrite(p));
+        viewer.On<LivePoints>(nameof(IMetricsViewer.Points), p => received.Writer.TryWrite(p));
         await viewer.InvokeAsync("Watch", runId, "train/loss");
 
         var points = CurveTestData.Curve("train/loss", 0, 5);

@@ -218,7 +218,7 @@ namespace Portal.Web.Data.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Web.Features.Agents.Agent", b =>
+            modelBuilder.Entity("Portal.Web.Features.Runs.Agent", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -1781,7 +1781,7 @@ namespace Portal.Web.Data.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Web.Features.Agents.Agent", b =>
+            modelBuilder.Entity("Portal.Web.Features.Runs.Agent", b =>
                 {
                     b.HasOne("Portal.Web.Features.Agents.AgentToken", null)
                         .WithMany()

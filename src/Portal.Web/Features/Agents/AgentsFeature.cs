@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Connections;
 using Portal.Contracts;
+using Portal.Web.Features.Demo;
+using Portal.Web.Features.Runs;
 
 namespace Portal.Web.Features.Agents;
 
@@ -24,6 +26,8 @@ public static class AgentsFeature
         services.AddSingleton<AgentSessions>();
         services.AddSingleton<AgentTokenService>();
         services.AddScoped<AgentDirectory>();
+        services.AddSingleton<IAgentCalls, AgentCalls>();
+        services.AddSingleton<IDemoContributor, DemoShapesProject>();
         return services;
     }
 

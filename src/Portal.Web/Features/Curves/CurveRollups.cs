@@ -18,7 +18,7 @@ public sealed record SeriesState(long RolledUpToStep, long Count, long MinStep, 
 /// metric table ignores); a point stored below the rolled-up step would be missed by the tiers.
 /// Plain ADO.NET: the tier upserts and range reads are hot paths where EF's change tracking costs more than the work.
 /// </summary>
-public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory)
+public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) : IRunPointsDerived
 {
     private const int ChunkSize = 50_000;
 
@@ -89,7 +89,7 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory)
     /// Drops a run's stored summaries inside the caller's transaction, for when its points are replaced (a resume
     /// rewrites the steps after its checkpoint). The next read rebuilds them from the points that remain.
     /// </summary>
-    public static async Task ForgetRunAsync(PortalDbContext db, long runId)
+    public async Task ForgetRunAsync(PortalDbContext db, long runId)
     {
         await db.Set<CurveRollup>().Where(r => r.RunId == runId).ExecuteDeleteAsync();
         await db.Set<CurveSeries>().Where(s => s.RunId == runId).ExecuteDeleteAsync();

@@ -55,6 +55,13 @@ public sealed class CurveService(IDbContextFactory<PortalDbContext> dbFactory, C
         return new MetricChart(metric, ClaimBands.For(metric, project.Claims, project.Tolerance));
     }
 
+    /// <summary>The settings of the runs side by side, in the order given (<see cref="RunConfigDiff"/>).</summary>
+    public async Task<IReadOnlyList<ConfigDiffRow>> CompareConfigsAsync(IReadOnlyList<long> runIds, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return RunConfigDiff.Compare(await LoadRunsAsync(db, runIds, cancellationToken));
+    }
+
     public async Task RequireRunAsync(long runId, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using Portal.Web.Features.Runs;
 
 namespace Portal.Web.Features.Curves;
 
@@ -7,6 +8,8 @@ public static class CurvesFeature
     public static IServiceCollection AddCurvesFeature(this IServiceCollection services)
     {
         services.AddSingleton<CurveRollups>();
+        services.AddSingleton<IRunPointsDerived>(sp => sp.GetRequiredService<CurveRollups>());
+        services.AddSingleton(new RunPageSection(typeof(RunPageCharts)));
         services.AddSingleton<CurveService>();
         services.AddSingleton<RunAnnotations>();
         services.AddSingleton<MetricFanout>();

@@ -74,7 +74,7 @@ public struct M4Bucket
 
 /// <summary>
 /// How a step range is drawn: every point when they fit, otherwise M4 summaries of power-of-four-aligned step
-/// buckets (widths 4, 16, 64, ... steps). The browser runs the same rule on live points (curves.js,
+/// buckets (widths 4, 16, 64, ... steps). The browser runs the same rule on live points (wwwroot/js/curves/levels.js,
 /// <c>chooseLevel</c>), so a live chart and a reloaded one show the same points.
 /// </summary>
 public static class CurveLevels

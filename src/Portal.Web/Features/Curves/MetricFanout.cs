@@ -11,7 +11,7 @@ namespace Portal.Web.Features.Curves;
 /// One message per (run, metric) batch goes to the group, packed (LivePointsCodec) and serialized once for all its
 /// connections.
 /// </summary>
-public sealed class MetricFanout(MetricStream stream, IHubContext<MetricsHub> hub, ILogger<MetricFanout> logger) : BackgroundService
+public sealed class MetricFanout(MetricStream stream, IHubContext<MetricsHub, IMetricsViewer> hub, ILogger<MetricFanout> logger) : BackgroundService
 {
     private readonly Channel<(long RunId, IReadOnlyList<MetricPointDto> Points)> _queue =
         Channel.CreateUnbounded<(long, IReadOnlyList<MetricPointDto>)>(new UnboundedChannelOptions { SingleReader = true });
@@ -73,8 +73,8 @@ public sealed class MetricFanout(MetricStream stream, IHubContext<MetricsHub> hu
                     ordered.Select(p => p.WallTime.ToUnixTimeMilliseconds()).ToArray()));
                 try
                 {
-                    await hub.Clients.Group(Group(runId, name)).SendAsync("points", message, stoppingToken);
-                    await hub.Clients.Group(Group(runId, null)).SendAsync("points", message, stoppingToken);
+                    await hub.Clients.Group(Group(runId, name)).Points(message);
+                    await hub.Clients.Group(Group(runId, null)).Points(message);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

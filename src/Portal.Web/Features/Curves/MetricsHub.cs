@@ -5,7 +5,7 @@ using Portal.Web.Infrastructure;
 namespace Portal.Web.Features.Curves;
 
 /// <summary>
-/// Live points of a run's metric as the hub sends them ("points"): <paramref name="Count"/> points packed by
+/// Live points of a run's metric as the hub sends them (<see cref="IMetricsViewer.Points"/>): <paramref name="Count"/> points packed by
 /// <see cref="LivePointsCodec"/> (steps, values with NaN for a gap, Unix ms wall times).
 /// </summary>
 public sealed record LivePoints(long RunId, string Metric, int Count, string Packed)
@@ -14,11 +14,21 @@ public sealed record LivePoints(long RunId, string Metric, int Count, string Pac
 }
 
 /// <summary>
+/// What the viewers' hub calls on a browser chart. The method names are the event names on the wire: the chart
+/// module (wwwroot/js/curves/live.js) listens to exactly these, which a test checks.
+/// </summary>
+public interface IMetricsViewer
+{
+    /// <summary>A stored batch of points of one run's metric.</summary>
+    Task Points(LivePoints points);
+}
+
+/// <summary>
 /// The viewers' hub (/hubs/metrics): a signed-in browser chart watches a run's metric, or all of a run's metrics,
 /// and gets each stored batch of points as it is published. Cookie-authenticated like the pages.
 /// </summary>
 [Authorize]
-public sealed class MetricsHub(MetricFanout fanout, CurveService curves) : Hub
+public sealed class MetricsHub(MetricFanout fanout, CurveService curves) : Hub<IMetricsViewer>
 {
     public const string Path = "/hubs/metrics";
 

@@ -8,8 +8,9 @@ namespace Portal.Web.Features.Curves;
 
 /// <summary>
 /// Live charts of one or more runs: one chart per metric, the paper's claim band, zoom and smoothing, and the
-/// mentors' reviews pinned to step ranges. The drawing and the live points live in wwwroot/js/curves.js; this
-/// component owns the layout, the options and the reviews.
+/// mentors' reviews pinned to step ranges. The drawing and the live points live in the ES modules under
+/// wwwroot/js/curves (imported through JS isolation, <see cref="ModulePath"/>); this component owns the layout,
+/// the options and the reviews.
 /// </summary>
 public sealed partial class RunCharts
 {
@@ -27,6 +28,9 @@ public sealed partial class RunCharts
 
     /// <summary>A run may log thousands of metric names; a page draws this many charts and offers the rest by name.</summary>
     public const int MaxCharts = 24;
+
+    /// <summary>The chart module's entry point, relative to the page's base.</summary>
+    public const string ModulePath = "./js/curves/curves.js";
 
     private ChartSet? _set;
     private readonly List<string> _picked = [];
@@ -51,6 +55,7 @@ public sealed partial class RunCharts
     private bool _canReview;
     private readonly Dictionary<string, ElementReference> _hosts = [];
     private readonly HashSet<string> _mounted = [];
+    private IJSObjectReference? _module;
     private IJSObjectReference? _js;
     private DotNetObjectReference<RunCharts>? _self;
     private string _loadedKey = "";
@@ -94,7 +99,8 @@ public sealed partial class RunCharts
         if (_js is null)
         {
             _self ??= DotNetObjectReference.Create(this);
-            _js = await JS.InvokeAsync<IJSObjectReference>("portalCurves.create", _self,
+            _module ??= await JS.InvokeAsync<IJSObjectReference>("import", ModulePath);
+            _js = await _module.InvokeAsync<IJSObjectReference>("create", _self,
                 _set.Runs.Select(r => new { id = r.Id, label = r.Label, split = r.Split }).ToArray(),
                 new { smoothing = _smoothing, log = _log, xAxis = _xAxis });
             await PushAnnotationsAsync();
@@ -183,6 +189,11 @@ public sealed partial class RunCharts
     public async ValueTask DisposeAsync()
     {
         await DisposeChartsAsync();
+        if (_module is not null)
+        {
+            try { await _module.DisposeAsync(); }
+            catch (JSDisconnectedException) { /* the browser is gone */ }
+        }
         _self?.Dispose();
     }
 }

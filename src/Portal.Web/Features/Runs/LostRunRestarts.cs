@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Web.Data;
 using Portal.Web.Features.Activity;
-using Portal.Web.Features.Curves;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Runs;
@@ -12,7 +11,7 @@ namespace Portal.Web.Features.Runs;
 /// restart and its reason in its history. The Lost watchdog calls this once it has stored the runs as Lost.
 /// </summary>
 public sealed class LostRunRestarts(
-    IDbContextFactory<PortalDbContext> dbFactory, RunDispatch dispatch, ActivityLog activity, LiveUpdates live, TimeProvider clock,
+    IDbContextFactory<PortalDbContext> dbFactory, IEnumerable<IRunPointsDerived> derived, RunDispatch dispatch, ActivityLog activity, LiveUpdates live, TimeProvider clock,
     ILogger<LostRunRestarts> logger)
 {
     /// <summary>Restarts those of <paramref name="runIds"/> that are still Lost and under their project's limit; returns how many.</summary>
@@ -64,7 +63,7 @@ public sealed class LostRunRestarts(
         var step = run.LastCheckpointStep!.Value;
         run.AutoRestarts++;
         var text = $"restarted automatically from the checkpoint at step {step} (restart {run.AutoRestarts} of {limit}) after it was lost: {reason}";
-        await RunRequeue.FromCheckpointAsync(db, run, step, now, new RunRestart
+        await RunRequeue.FromCheckpointAsync(db, derived, run, step, now, new RunRestart
         {
             RunId = run.Id, At = now, FromStep = step, Automatic = true, Reason = Notes.Cap(reason, RunRestart.MaxReasonLength),
         }, $"[portal] Run {text}", cancellationToken);
@@ -84,7 +83,7 @@ public sealed class LostRunRestarts(
 /// </summary>
 internal static class RunRequeue
 {
-    public static async Task FromCheckpointAsync(PortalDbContext db, Run run, long step, DateTimeOffset now, RunRestart restart, string logText,
+    public static async Task FromCheckpointAsync(PortalDbContext db, IEnumerable<IRunPointsDerived> derived, Run run, long step, DateTimeOffset now, RunRestart restart, string logText,
         CancellationToken cancellationToken)
     {
         run.Status = RunStatus.Queued;
@@ -102,6 +101,6 @@ internal static class RunRequeue
         await db.MetricPoints.Where(p => p.RunId == run.Id && p.Step > step).ExecuteDeleteAsync(cancellationToken);
         // The chart summaries assume steps only grow; the resumed run writes steps again, so they are rebuilt
         // from the remaining points on the next read.
-        await CurveRollups.ForgetRunAsync(db, run.Id);
+        foreach (var d in derived) await d.ForgetRunAsync(db, run.Id);
     }
 }

@@ -88,3 +88,8 @@ public static class NaNSentinel
     public static readonly Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<double, double> Converter =
         new(v => ToStored(v), v => FromStored(v));
 }
+
+internal sealed class AgentConfiguration : IEntityTypeConfiguration<Agent>
+{
+    public void Configure(EntityTypeBuilder<Agent> b) => b.HasIndex(a => a.Name).IsUnique();
+}

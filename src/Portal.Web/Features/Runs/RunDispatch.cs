@@ -1,10 +1,8 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Contracts;
 using Portal.Web.Data;
-using Portal.Web.Features.Agents;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Runs;
@@ -12,7 +10,7 @@ namespace Portal.Web.Features.Runs;
 /// <summary>What agents do to runs: take a queued one, log, report checkpoints, finish. Each call checks the run is theirs.</summary>
 public sealed class RunDispatch(
     IDbContextFactory<PortalDbContext> dbFactory,
-    IHubContext<AgentHub, IAgentClient> hub,
+    IAgentCalls agents,
     LiveUpdates live,
     TimeProvider clock,
     RunRefusals refusals,
@@ -212,10 +210,10 @@ public sealed class RunDispatch(
         : $"Run {run.Id} is {run.Status}; a finished run takes no more {what}.";
 
     /// <summary>Tells connected agents that a job is waiting.</summary>
-    public Task AnnounceJobAsync() => hub.Clients.All.JobAvailable();
+    public Task AnnounceJobAsync() => agents.JobAvailableAsync();
 
     /// <summary>Asks the agent that runs a run to stop it.</summary>
-    public Task CancelOnAgentAsync(long agentId, long runId) => hub.Clients.Group(AgentHub.Group(agentId)).CancelRun(runId);
+    public Task CancelOnAgentAsync(long agentId, long runId) => agents.CancelRunAsync(agentId, runId);
 
     /// <summary>The agent's run, or a refusal: someone else's or an unknown run (not recorded on it) or a frozen one.</summary>
     private static async Task<(Run? Run, string? Refusal)> ReportingRunAsync(PortalDbContext db, long agentId, long runId, string what)

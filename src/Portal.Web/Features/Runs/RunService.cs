@@ -4,7 +4,6 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Contracts;
 using Portal.Training.Recipes;
 using Portal.Web.Data;
-using Portal.Web.Features.Curves;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Runs;
@@ -12,18 +11,19 @@ namespace Portal.Web.Features.Runs;
 public sealed record StartRunRequest(string Recipe, string ConfigJson, int Seed, long? TaskId, string? Commit);
 
 public sealed record RunRow(long Id, string Recipe, RunStatus Status, string StartedBy, string? Agent, DateTimeOffset QueuedAt,
-    DateTimeOffset? EndedAt, long LastStep, string? Commit, IReadOnlyList<RunFinalMetric> FinalMetrics);
+    DateTimeOffset? EndedAt, long LastStep, string? Commit, IReadOnlyList<RunFinalMetric> FinalMetrics, RunProgress Progress);
 
 public sealed record RunDetails(Run Run, string ProjectName, string StartedBy, string? AgentName, AgentHardware? Hardware,
     IReadOnlyList<RunLogLine> LogTail, IReadOnlyList<RunArtifact> Artifacts, long PointCount, IReadOnlyList<RunRefusal> Refusals,
-    IReadOnlyList<RunRestart>? Restarts = null)
+    RunProgress Progress, IReadOnlyList<RunRestart>? Restarts = null)
 {
     public bool CanCancel => Run.Status is RunStatus.Queued or RunStatus.Running or RunStatus.Lost;
     public bool CanResume => Run.Status is RunStatus.Lost or RunStatus.Failed && Run.LastCheckpointStep is not null;
 }
 
 /// <summary>Members start, cancel and resume runs; everyone signed in can read them.</summary>
-public sealed partial class RunService(IDbContextFactory<PortalDbContext> dbFactory, RunDispatch dispatch, LiveUpdates live, TimeProvider clock)
+public sealed partial class RunService(IDbContextFactory<PortalDbContext> dbFactory, RunDispatch dispatch, IEnumerable<IRunPointsDerived> derived,
+    LiveUpdates live, TimeProvider clock)
 {
     public const int LogTailLines = 200;
     public const int MaxConfigLength = 64_000;
@@ -80,9 +80,11 @@ public sealed partial class RunService(IDbContextFactory<PortalDbContext> dbFact
                           from a in agents.DefaultIfEmpty()
                           select new { r, StartedBy = u == null ? "" : u.DisplayName, Agent = a == null ? null : a.Name })
             .AsNoTracking().ToListAsync();
-        return rows.OrderByDescending(x => x.r.Id)
-            .Select(x => new RunRow(x.r.Id, x.r.Recipe, x.r.Status, x.StartedBy, x.Agent, x.r.QueuedAt, x.r.EndedAt, x.r.LastStep, x.r.Commit, x.r.FinalMetrics))
-            .ToList();
+        var list = new List<RunRow>(rows.Count);
+        foreach (var x in rows.OrderByDescending(x => x.r.Id))
+            list.Add(new RunRow(x.r.Id, x.r.Recipe, x.r.Status, x.StartedBy, x.Agent, x.r.QueuedAt, x.r.EndedAt, x.r.LastStep, x.r.Commit,
+                x.r.FinalMetrics, await ProgressAsync(db, x.r)));
+        return list;
     }
 
     public async Task<RunDetails> GetAsync(long runId)
@@ -100,8 +102,13 @@ public sealed partial class RunService(IDbContextFactory<PortalDbContext> dbFact
         var hardware = run.HardwareJson is null ? null : JsonSerializer.Deserialize<AgentHardware>(run.HardwareJson);
         var refusals = await db.RunRefusals.Where(r => r.RunId == runId).OrderByDescending(r => r.LastAt).ThenByDescending(r => r.Id).AsNoTracking().ToListAsync();
         var restarts = await db.RunRestarts.Where(r => r.RunId == runId).OrderBy(r => r.Id).AsNoTracking().ToListAsync();
-        return new RunDetails(run, project, startedBy, agent, hardware, tail, artifacts, points, refusals, restarts);
+        return new RunDetails(run, project, startedBy, agent, hardware, tail, artifacts, points, refusals, await ProgressAsync(db, run), restarts);
     }
+
+    /// <summary>A run's progress; only a running run's recent points are read, for its time left.</summary>
+    private static async Task<RunProgress> ProgressAsync(PortalDbContext db, Run run) =>
+        RunProgress.Of(run.Status, run.LastStep, RunProgress.TotalStepsOf(run.Recipe, run.ConfigJson),
+            run.Status == RunStatus.Running ? await RunProgress.RecentSamplesAsync(db, run.Id) : []);
 
     public async Task CancelAsync(Actor actor, long runId)
     {
@@ -141,7 +148,7 @@ public sealed partial class RunService(IDbContextFactory<PortalDbContext> dbFact
         var now = clock.GetUtcNow();
         try
         {
-            await RunRequeue.FromCheckpointAsync(db, run, step, now,
+            await RunRequeue.FromCheckpointAsync(db, derived, run, step, now,
                 new RunRestart { RunId = run.Id, At = now, FromStep = step, ByUserId = actor.UserId, Reason = Notes.Cap(run.FailureReason ?? run.Status.ToString(), RunRestart.MaxReasonLength) },
                 $"[portal] {actor.DisplayName} resumed the run from the checkpoint at step {step}.", CancellationToken.None);
         }

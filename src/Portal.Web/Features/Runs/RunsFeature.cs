@@ -17,7 +17,6 @@ public static class RunsFeature
         services.AddSingleton<ArtifactStore>();
         services.AddScoped<RunService>();
         services.AddSingleton<DifferentialRuns>();
-        services.AddSingleton<IDemoContributor, DemoShapesProject>();
         services.AddSingleton<IDemoContributor, DemoDifferentialRuns>();
         return services;
     }

@@ -1,5 +1,9 @@
-namespace Portal.Web.Features.Agents;
+namespace Portal.Web.Features.Runs;
 
+/// <summary>
+/// A machine that runs runs, as it registered. Runs need it to dispatch jobs (capacity, numeric check) and to show
+/// where a run ran, so it sits here, below the Agents feature that registers and authenticates it.
+/// </summary>
 public sealed class Agent
 {
     public long Id { get; set; }
@@ -18,17 +22,4 @@ public sealed class Agent
     /// <summary>The numeric self-check the agent ran at start-up; null from agents that do not run one.</summary>
     public Portal.Contracts.NumericCheckStatus? NumericCheckStatus { get; set; }
     public string? NumericCheckSummary { get; set; }
-}
-
-/// <summary>A secret an admin creates for agents; only its hash is stored and it is shown once.</summary>
-public sealed class AgentToken
-{
-    public long Id { get; set; }
-    public string Name { get; set; } = "";
-    public string TokenHash { get; set; } = "";
-    /// <summary>First characters of the token, so an admin can tell tokens apart.</summary>
-    public string Prefix { get; set; } = "";
-    public string CreatedById { get; set; } = "";
-    public DateTimeOffset CreatedAt { get; set; }
-    public DateTimeOffset? RevokedAt { get; set; }
 }

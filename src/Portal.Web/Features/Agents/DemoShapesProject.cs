@@ -1,10 +1,10 @@
 using Portal.Training.Recipes;
 using Portal.Web.Data;
-using Portal.Web.Features.Agents;
 using Portal.Web.Features.Demo;
 using Portal.Web.Features.Projects;
+using Portal.Web.Features.Runs;
 
-namespace Portal.Web.Features.Runs;
+namespace Portal.Web.Features.Agents;
 
 /// <summary>
 /// A project small enough to reproduce on one CPU: its claim is on the synthetic shapes dataset itself, with a
