@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Cli;
+using Portal.Web.Features.Agents;
 using Portal.Web.Features.Api;
 using Portal.Web.Features.Runs;
 

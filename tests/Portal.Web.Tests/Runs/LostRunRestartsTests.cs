@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.EntityFrameworkCore;
 using Portal.Contracts;
 using Portal.Testing;
+using Portal.Web.Features.Agents;
 using Portal.Web.Features.Runs;
 using Portal.Web.Tests.Agents;
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Contracts;
 using Portal.Testing;
+using Portal.Web.Features.Agents;
 using Portal.Web.Features.Runs;
 using Portal.Web.Infrastructure;
 using Portal.Web.Tests.Agents;
