@@ -7,6 +7,7 @@ using Portal.Web.Features.Account;
 using Portal.Web.Features.Admin;
 using Portal.Web.Features.Agents;
 using Portal.Web.Features.Analysis;
+using Portal.Web.Features.Api;
 using Portal.Web.Features.Curves;
 using Portal.Web.Features.Defects;
 using Portal.Web.Features.Design;
@@ -53,6 +54,9 @@ public sealed class RoleByActionTests : IClassFixture<RoleByActionTests.Fixture>
         ["UserAdministration.SetSubTeamAsync"] = [Admin],
         ["AgentTokenService.CreateAsync"] = [Admin],
         ["AgentTokenService.RevokeAsync"] = [Admin],
+        // A personal token acts with its owner's own roles, so every active account may hold one and revoke its own.
+        ["PersonalTokenService.CreateAsync"] = [Member, Lead, Mentor, Admin, NoRole],
+        ["PersonalTokenService.RevokeAsync"] = [Member, Lead, Mentor, Admin, NoRole],
         ["ReleaseService.CreateAsync"] = [Lead],
         ["ReleaseService.UpdateAsync"] = [Lead],
         ["ReleaseService.ChooseRunsAsync"] = [Lead],
@@ -237,6 +241,12 @@ public sealed class RoleByActionTests : IClassFixture<RoleByActionTests.Fixture>
         ["UserAdministration.SetRolesAsync"] = async (w, a) => await w.Get<UserAdministration>().SetRolesAsync(a, await w.UserAsync(), [Roles.Member, Roles.Lead]),
         ["UserAdministration.SetSubTeamAsync"] = async (w, a) => await w.Get<UserAdministration>().SetSubTeamAsync(a, await w.UserAsync(), SubTeam.Loss),
         ["AgentTokenService.CreateAsync"] = (w, a) => w.Get<AgentTokenService>().CreateAsync(a, $"agent-{Guid.NewGuid():N}"[..20]),
+        ["PersonalTokenService.CreateAsync"] = (w, a) => w.Get<PersonalTokenService>().CreateAsync(a, "nightly CI", ApiScopes.Read | ApiScopes.Runs, 30),
+        ["PersonalTokenService.RevokeAsync"] = async (w, a) =>
+        {
+            var token = await w.Get<PersonalTokenService>().CreateAsync(a, "seed sweep", ApiScopes.Runs, 7);
+            await w.Get<PersonalTokenService>().RevokeAsync(a, token.Id);
+        },
         ["AgentTokenService.RevokeAsync"] = async (w, a) =>
         {
             var token = await w.Get<AgentTokenService>().CreateAsync(w.TechLead, $"agent-{Guid.NewGuid():N}"[..20]);
