@@ -40,8 +40,16 @@ public static class PortalServices
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
-        services.AddDbContextFactory<PortalDbContext>(db =>
-            db.UseSqlite($"Data Source={Path.Combine(dataDirectory, "portal.db")};Default Timeout=30"));
+        if (options.UsesPostgres)
+        {
+            // PostgreSQL when a connection string is configured: several instances can share it (docs/decisions/0018).
+            services.AddDbContextFactory<PortalDbContext, PostgresDbContextFactory>(db => db.UseNpgsql(options.Postgres));
+        }
+        else
+        {
+            services.AddDbContextFactory<PortalDbContext>(db =>
+                db.UseSqlite($"Data Source={Path.Combine(dataDirectory, "portal.db")};Default Timeout=30"));
+        }
 
         services.AddIdentityCore<PortalUser>(o =>
             {
@@ -149,6 +157,21 @@ public sealed class PortalOptions
 
     /// <summary>Seed the demo team and projects when the database is empty.</summary>
     public bool Demo { get; set; }
+
+    /// <summary>
+    /// A PostgreSQL connection string (Npgsql's keywords). Set: the portal stores everything there instead of in the
+    /// SQLite file, and several instances may share it. Artifacts stay under <see cref="DataDirectory"/>.
+    /// </summary>
+    public string? Postgres { get; set; }
+
+    /// <summary>
+    /// A Redis configuration string (StackExchange.Redis, e.g. "localhost:6379"). Set: SignalR, live updates and
+    /// the metric fan-out reach every instance through it, and the Data Protection keys are kept there.
+    /// </summary>
+    public string? Redis { get; set; }
+
+    public bool UsesPostgres => !string.IsNullOrWhiteSpace(Postgres);
+    public bool UsesRedis => !string.IsNullOrWhiteSpace(Redis);
 
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory);
 }
