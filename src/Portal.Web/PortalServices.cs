@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using MudBlazor.Services;
@@ -82,7 +83,21 @@ public static class PortalServices
         services.AddSingleton<UserSessions>();
         services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, PortalAuthenticationStateProvider>();
         services.AddMudServices();
-        services.AddSignalR().AddMessagePackProtocol();
+        var signalR = services.AddSignalR().AddMessagePackProtocol();
+        if (options.UsesRedis)
+        {
+            // Several instances: hub messages, live topics and Data Protection keys go through Redis (docs/decisions/0018).
+            signalR.AddStackExchangeRedis(options.Redis!, redis =>
+            {
+                redis.Configuration.AbortOnConnectFail = false;
+                redis.Configuration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal("portal-signalr");
+            });
+            var redisConnection = ClusterBus.Connect(options.Redis!);
+            services.AddSingleton(redisConnection);
+            services.AddSingleton<ClusterBus>();
+            services.AddHostedService(sp => sp.GetRequiredService<ClusterBus>());
+            services.AddDataProtection().SetApplicationName("Portal").PersistKeysToStackExchangeRedis(redisConnection, "portal:data-protection-keys");
+        }
         services.AddProblemDetails();
         services.AddExceptionHandler<PortalErrorHandler>();
 
@@ -93,6 +108,8 @@ public static class PortalServices
         services.AddSingleton<Features.Inbox.InboxNotifier>();
         services.AddSingleton<Features.Runs.MetricStream>();
         services.AddHostedService<PortalDatabase>();
+        services.AddPortalHealth(options);
+        builder.AddPortalTelemetry();
 
         services.AddDemoFeature();
         services.AddProjectsFeature();
@@ -123,6 +140,7 @@ public static class PortalServices
         app.UseAntiforgery();
 
         app.MapStaticAssets().AllowAnonymous();
+        app.MapPortalHealth();
         app.MapAccountEndpoints();
         app.MapReleaseEndpoints();
         app.MapCurves();
