@@ -21,7 +21,6 @@ public class PortalAppFactory : WebApplicationFactory<Program>
     public PortalAppFactory()
     {
         UseKestrel(0);
-        if (TestServers.PostgresRequested) UsePostgres(TestServers.Postgres.CreateDatabase());
     }
 
     /// <summary>The PostgreSQL database this portal runs on, if any (its own unless another instance's was given).</summary>
@@ -53,6 +52,14 @@ public class PortalAppFactory : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Development");
         builder.UseSetting("Portal:DataDirectory", DataDirectory);
+        if (TestServers.PostgresRequested && PostgresConnection is null)
+        {
+            // A portal restarted on the same data folder (a restart test) finds the same database.
+            Settings.TryGetValue("Portal:DataDirectory", out var folder);
+            _ownsDatabase = folder is null;
+            PostgresConnection = TestServers.Postgres.DatabaseFor(folder ?? DataDirectory);
+            builder.UseSetting("Portal:Postgres", PostgresConnection);
+        }
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
     }
 

@@ -115,6 +115,19 @@ public sealed class PostgresServer
         }
     }
 
+    private readonly Dictionary<string, string> _byFolder = [];
+
+    /// <summary>The database of a portal data folder: created on first use, the same one after a restart.</summary>
+    public string DatabaseFor(string dataFolder)
+    {
+        lock (_byFolder)
+        {
+            if (!_byFolder.TryGetValue(dataFolder, out var connectionString))
+                _byFolder[dataFolder] = connectionString = CreateDatabase();
+            return connectionString;
+        }
+    }
+
     public void DropDatabase(string connectionString)
     {
         var name = new NpgsqlConnectionStringBuilder(connectionString).Database!;

@@ -63,3 +63,18 @@ public static class RawDb
             ? RawSqlite.FromStoredTime(reader.GetInt64(ordinal)).ToUnixTimeMilliseconds()
             : reader.GetFieldValue<DateTimeOffset>(ordinal).ToUnixTimeMilliseconds();
 }
+
+/// <summary>Serializing a check and the write that depends on it, on either engine.</summary>
+public static class DatabaseLocks
+{
+    /// <summary>
+    /// Inside a transaction: on SQLite nothing to do (Microsoft.Data.Sqlite begins IMMEDIATE, so the transaction
+    /// already holds the one write lock); on PostgreSQL a transaction-scoped advisory lock on <paramref name="key"/>,
+    /// so two transactions with the same key (on any instance) run their check-then-write one after the other.
+    /// </summary>
+    public static async Task LockAsync(this PortalDbContext db, string key, CancellationToken cancellationToken)
+    {
+        if (!db.Database.IsNpgsql()) return;
+        await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtextextended({key}, 0))", cancellationToken);
+    }
+}
