@@ -51,14 +51,21 @@ public static class PortalHealth
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(TimeSpan.FromSeconds(5));
                 await using var db = await dbFactory.CreateDbContextAsync(timeout.Token);
-                return await db.Database.CanConnectAsync(timeout.Token)
-                    ? HealthCheckResult.Healthy("The database answers.")
-                    : HealthCheckResult.Unhealthy("The database does not answer.");
+                if (await db.Database.CanConnectAsync(timeout.Token)) return HealthCheckResult.Healthy("The database answers.");
+                Forget(db);
+                return HealthCheckResult.Unhealthy("The database does not answer.");
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
+                Npgsql.NpgsqlConnection.ClearAllPools();
                 return HealthCheckResult.Unhealthy($"The database does not answer: {e.Message}");
             }
+        }
+
+        /// <summary>Idle pooled connections to a PostgreSQL server that went away are dead: the next ones are opened anew.</summary>
+        private static void Forget(PortalDbContext db)
+        {
+            if (db.Database.IsNpgsql()) Npgsql.NpgsqlConnection.ClearAllPools();
         }
     }
 

@@ -104,7 +104,9 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
             }
             if (results.Any(r => r.Result.Retryable) && connection is not null && connection.IsPostgres())
             {
-                // A broken PostgreSQL connection stays broken: the next group opens a fresh one.
+                // A broken PostgreSQL connection stays broken: the next group opens a fresh one, and the pool forgets
+                // its idle connections to a server that may have restarted.
+                Npgsql.NpgsqlConnection.ClearAllPools();
                 commands?.Dispose();
                 await connection.DisposeAsync();
                 connection = null;
