@@ -38,7 +38,8 @@ for project in tests/*.Tests; do
 done
 
 # The service tests once more with the portal on PostgreSQL (PortalTestHost and PortalAppFactory read the variable).
-postgres_filter="FullyQualifiedName~Portal.Web.Tests.Runs|FullyQualifiedName~Portal.Web.Tests.Tasks|FullyQualifiedName~Portal.Web.Tests.Agents"
+# The service and integration tests of runs, tasks, agents and curves; bUnit component tests need no second engine.
+postgres_filter="(FullyQualifiedName~Portal.Web.Tests.Runs|FullyQualifiedName~Portal.Web.Tests.Tasks|FullyQualifiedName~Portal.Web.Tests.Agents|FullyQualifiedName~Portal.Web.Tests.Curves)&FullyQualifiedName!~ComponentTests"
 echo "== Portal.Web.Tests on PostgreSQL"
 PORTAL_TEST_DATABASE=postgres dotnet test tests/Portal.Web.Tests -c Release --no-build --filter "$postgres_filter" \
   --logger "trx;LogFileName=Portal.Web.Tests.Postgres.trx" --results-directory "$results" 2>&1 | tail -n 25
