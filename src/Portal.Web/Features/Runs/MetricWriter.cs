@@ -42,6 +42,12 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
     /// </summary>
     private const int MaxPointsPerTransaction = AgentProtocol.MaxPointsPerBatch;
 
+    /// <summary>
+    /// On PostgreSQL a group's commit costs a network round trip and a COPY its set-up, so a transaction takes up to
+    /// this many points (whatever is waiting, never waiting for more).
+    /// </summary>
+    private const int MaxPointsPerPostgresTransaction = 10 * AgentProtocol.MaxPointsPerBatch;
+
     private readonly Channel<Request> _queue = Channel.CreateBounded<Request>(new BoundedChannelOptions(4096)
     {
         SingleReader = true,
@@ -77,11 +83,12 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
         Commands? commands = null;
 
         var group = new List<Request>();
+        var maxPoints = MaxPointsPerTransaction;
         while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
         {
             group.Clear();
             var points = 0;
-            while (points < MaxPointsPerTransaction && _queue.Reader.TryRead(out var request))
+            while (points < maxPoints && _queue.Reader.TryRead(out var request))
             {
                 group.Add(request);
                 points += request.Points.Count;
@@ -94,6 +101,7 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
                 {
                     connection = await RawDb.OpenAsync(dbFactory, CancellationToken.None);
                     commands = new Commands(connection);
+                    maxPoints = connection.IsPostgres() ? MaxPointsPerPostgresTransaction : MaxPointsPerTransaction;
                 }
                 results = WriteGroup(connection, commands!, group);
             }
