@@ -91,7 +91,7 @@ public sealed class BoardComponentTests : BoardComponentContext
         var id = await Db.AddTaskAsync("one more");
         var board = RenderBoard(member);
 
-        board.WaitForAssertion(() => Assert.Contains("limit of 3", board.Find("[data-testid=claim-limit]").TextContent), TimeSpan.FromSeconds(20));
+        board.WaitForAssertion(() => Assert.Contains("limit of 3", board.Find("[data-testid=claim-limit]").TextContent));
         await board.Find($"tr[data-task-id='{id}'] [data-testid=task-claim]").ClickAsync(new());
 
         Assert.Equal(ProjectTaskStatus.Open, (await Db.TaskAsync(id)).Status);
