@@ -45,6 +45,13 @@ PORTAL_TEST_DATABASE=postgres dotnet test tests/Portal.Web.Tests -c Release --no
   --logger "trx;LogFileName=Portal.Web.Tests.Postgres.trx" --results-directory "$results" 2>&1 | tail -n 25
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
+# The tests stop their PostgreSQL and Redis servers when they exit; a test process that was killed cannot.
+for pid in /tmp/portal-redis-*/redis.pid; do [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null; done
+for data in /tmp/portal-pg-*/data; do
+  [ -f "$data/postmaster.pid" ] && runuser -u postgres -- "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/pg_ctl" -D "$data" -m immediate stop >/dev/null 2>&1
+done
+rm -rf /tmp/portal-redis-* /tmp/portal-pg-* 2>/dev/null
+
 # Count from the TRX files: a test assembly that crashed leaves no TRX and counts as a failure.
 passed=0; failed=0
 for name in $(for p in tests/*.Tests; do basename "$p"; done) Portal.Web.Tests.Postgres; do

@@ -44,8 +44,7 @@ public sealed class PostgresIngestionBenchmark : IBenchmark
         }
         finally
         {
-            TestServers.Postgres.Stop();
-            TestServers.Redis.Stop();
+            TestServers.StopStarted();
         }
     }
 
