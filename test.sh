@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the portal: unit, component, integration (real server, SQLite files, SignalR),
-# browser (Debian Chromium) and agent (real TorchSharp). Installs what the tests need on a fresh machine
-# (Debian's chromium and python3-numpy; NuGet and npm packages restore during the build).
+# browser (Debian Chromium) and agent (real TorchSharp), then the service tests again on PostgreSQL.
+# Installs what the tests need on a fresh machine (Debian's chromium, python3-numpy, postgresql and
+# redis-server; NuGet and npm packages restore during the build). The tests start their own private
+# PostgreSQL and Redis servers on free loopback ports and stop them after (tests/Portal.Testing/TestServers.cs).
 # Prints a closing line "N passed, N failed" and exits non-zero when anything failed.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -12,6 +14,9 @@ command -v chromium >/dev/null || need+=(chromium)
 /usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
 # The differential tests run the PyTorch reference of YOLOv4-tiny with Debian's own python.
 /usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
+# Several instances run on PostgreSQL and Redis; the tests start private servers from Debian's binaries.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v redis-server >/dev/null || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing ${need[*]} (Debian packages) ..."
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
@@ -32,10 +37,25 @@ for project in tests/*.Tests; do
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 done
 
+# The service tests once more with the portal on PostgreSQL (PortalTestHost and PortalAppFactory read the variable).
+# The service and integration tests of runs, tasks, agents and curves; bUnit component tests need no second engine.
+postgres_filter="(FullyQualifiedName~Portal.Web.Tests.Runs|FullyQualifiedName~Portal.Web.Tests.Tasks|FullyQualifiedName~Portal.Web.Tests.Agents|FullyQualifiedName~Portal.Web.Tests.Curves)&FullyQualifiedName!~ComponentTests"
+echo "== Portal.Web.Tests on PostgreSQL"
+PORTAL_TEST_DATABASE=postgres dotnet test tests/Portal.Web.Tests -c Release --no-build --filter "$postgres_filter" \
+  --logger "trx;LogFileName=Portal.Web.Tests.Postgres.trx" --results-directory "$results" 2>&1 | tail -n 25
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+# The tests stop their PostgreSQL and Redis servers when they exit; a test process that was killed cannot.
+for pid in /tmp/portal-redis-*/redis.pid; do [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null; done
+for data in /tmp/portal-pg-*/data; do
+  [ -f "$data/postmaster.pid" ] && runuser -u postgres -- "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/pg_ctl" -D "$data" -m immediate stop >/dev/null 2>&1
+done
+rm -rf /tmp/portal-redis-* /tmp/portal-pg-* 2>/dev/null
+
 # Count from the TRX files: a test assembly that crashed leaves no TRX and counts as a failure.
 passed=0; failed=0
-for project in tests/*.Tests; do
-  trx="$results/$(basename "$project").trx"
+for name in $(for p in tests/*.Tests; do basename "$p"; done) Portal.Web.Tests.Postgres; do
+  trx="$results/$name.trx"
   if [ ! -f "$trx" ]; then failed=$((failed + 1)); status=1; continue; fi
   counters=$(grep -o '<Counters [^>]*>' "$trx")
   p=$(echo "$counters" | grep -o ' passed="[0-9]*"' | grep -o '[0-9]*')

@@ -154,7 +154,7 @@ public sealed class AgentHost : IAsyncDisposable
                 _heartbeatSeconds = Math.Max(1, welcome.HeartbeatSeconds);
                 foreach (var runId in welcome.RunsToCancel) CancelRun(runId);
                 backoff.Reset();
-                _logger.LogInformation("Registered with {Portal} as agent {AgentId} ({Name}).", _options.PortalUrl, welcome.AgentId, _options.Name);
+                _logger.LogInformation("Registered with {Portal} as agent {AgentId} ({Name}).", _portal.Current, welcome.AgentId, _options.Name);
                 _connected.TrySetResult();
                 _delivery.Wake();
                 _jobSignal.Set();
@@ -166,9 +166,11 @@ public sealed class AgentHost : IAsyncDisposable
             }
             catch (Exception e)
             {
-                _logger.LogWarning("Cannot reach the portal at {Portal}: {Message}", _options.PortalUrl, e.Message);
+                _logger.LogWarning("Cannot reach the portal at {Portal}: {Message}", _portal.Current, e.Message);
                 try { await _portal.Hub.StopAsync(); }
                 catch (Exception stopError) { _logger.LogDebug(stopError, "Stopping a half-open connection failed."); }
+                // Another instance may be up: the next attempt goes there, with the same outbox.
+                if (_portal.MoveToNext()) _logger.LogInformation("Trying the next portal instance, {Portal}", _portal.Current);
             }
             if (_killed.IsCancellationRequested) break;
             try { await Task.Delay(backoff.Next(), _killed.Token); }

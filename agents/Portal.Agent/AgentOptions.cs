@@ -8,8 +8,15 @@ public sealed class AgentOptions
 {
     public const string Section = "Agent";
 
-    /// <summary>Base URL of the portal, e.g. https://portal.example:5001.</summary>
+    /// <summary>
+    /// Base URL of the portal, e.g. https://portal.example:5001; or several instances' URLs separated by commas, in
+    /// which case the agent moves to the next one when the one it uses goes away (its outbox goes along).
+    /// </summary>
     public string PortalUrl { get; set; } = "";
+
+    /// <summary>The portal URLs of <see cref="PortalUrl"/>, in the order they are tried.</summary>
+    public IReadOnlyList<string> PortalUrls =>
+        PortalUrl.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>The agent token an admin created in the portal.</summary>
     public string Token { get; set; } = "";
@@ -58,8 +65,10 @@ public sealed class AgentOptions
 
     public IEnumerable<string> Check()
     {
-        if (!Uri.TryCreate(PortalUrl, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
-            yield return $"--portal must be an http(s) URL (got '{PortalUrl}').";
+        if (PortalUrls.Count == 0) yield return $"--portal must be an http(s) URL (got '{PortalUrl}').";
+        foreach (var url in PortalUrls)
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+                yield return $"--portal must be an http(s) URL (got '{url}').";
         if (string.IsNullOrWhiteSpace(Token)) yield return "--token is required: create an agent token in the portal (Admin > Agents).";
         if (string.IsNullOrWhiteSpace(Name)) yield return "--name must not be empty.";
         if (MaxConcurrentJobs < 1) yield return $"--max-jobs must be at least 1 (got {MaxConcurrentJobs}).";

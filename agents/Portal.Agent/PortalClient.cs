@@ -11,26 +11,76 @@ namespace Portal.Agent;
 /// <summary>The portal refused a request for good (as opposed to being unreachable or busy): sending it again will not help.</summary>
 internal sealed class PortalRefusedException(string message) : Exception(message);
 
-/// <summary>The agent's two channels to the portal: the SignalR hub (MessagePack) and HTTP for files.</summary>
+/// <summary>
+/// The agent's two channels to the portal: the SignalR hub (MessagePack) and HTTP for files. With several portal
+/// URLs (instances sharing one database), every request goes to the current one: <see cref="MoveToNext"/> switches
+/// both channels to the next, and the hub's next start connects there.
+/// </summary>
 internal sealed class PortalClient : IAsyncDisposable
 {
     private readonly HttpClient _http;
+    private readonly Uri[] _portals;
+    private int _current;
 
     public PortalClient(AgentOptions options, ILoggerFactory loggerFactory)
     {
-        var baseUri = new Uri(options.PortalUrl.TrimEnd('/') + "/");
+        _portals = options.PortalUrls.Select(u => new Uri(u.TrimEnd('/') + "/")).ToArray();
+        var baseUri = _portals[0];
         Hub = new HubConnectionBuilder()
-            .WithUrl(new Uri(baseUri, AgentProtocol.HubPath.TrimStart('/')), o => o.AccessTokenProvider = () => Task.FromResult<string?>(options.Token))
+            .WithUrl(new Uri(baseUri, AgentProtocol.HubPath.TrimStart('/')), o =>
+            {
+                o.AccessTokenProvider = () => Task.FromResult<string?>(options.Token);
+                if (_portals.Length == 1) return;
+                // The hub's address is fixed when it is built; requests and the WebSocket are pointed at the current portal instead.
+                o.HttpMessageHandlerFactory = inner => new ToCurrentPortal(this) { InnerHandler = inner };
+                o.WebSocketFactory = async (context, cancellationToken) =>
+                {
+                    var socket = new System.Net.WebSockets.ClientWebSocket();
+                    socket.Options.SetRequestHeader("Authorization", "Bearer " + options.Token);
+                    await socket.ConnectAsync(Redirect(context.Uri), cancellationToken);
+                    return socket;
+                };
+            })
             .AddMessagePackProtocol()
             .ConfigureLogging(l => l.AddProvider(new ForwardingLoggerProvider(loggerFactory)))
             .Build();
         Hub.ServerTimeout = options.ServerTimeout;
         Hub.KeepAliveInterval = options.ServerTimeout / 3;
-        _http = new HttpClient { BaseAddress = baseUri, Timeout = Timeout.InfiniteTimeSpan };
+        _http = _portals.Length == 1
+            ? new HttpClient { BaseAddress = baseUri, Timeout = Timeout.InfiniteTimeSpan }
+            : new HttpClient(new ToCurrentPortal(this) { InnerHandler = new HttpClientHandler() }) { BaseAddress = baseUri, Timeout = Timeout.InfiniteTimeSpan };
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Token);
     }
 
     public HubConnection Hub { get; }
+
+    /// <summary>The portal the agent talks to now.</summary>
+    public Uri Current => _portals[Volatile.Read(ref _current)];
+
+    /// <summary>Moves to the next portal URL (the current one went away); false when there is only one.</summary>
+    public bool MoveToNext()
+    {
+        if (_portals.Length == 1) return false;
+        Interlocked.Exchange(ref _current, (Volatile.Read(ref _current) + 1) % _portals.Length);
+        return true;
+    }
+
+    /// <summary>The same request sent to the current portal: scheme, host and port replaced, path and query kept.</summary>
+    private Uri Redirect(Uri uri)
+    {
+        var current = Current;
+        var scheme = uri.Scheme is "ws" or "wss" ? (current.Scheme == "https" ? "wss" : "ws") : current.Scheme;
+        return new UriBuilder(uri) { Scheme = scheme, Host = current.Host, Port = current.Port }.Uri;
+    }
+
+    private sealed class ToCurrentPortal(PortalClient client) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.RequestUri is { } uri) request.RequestUri = client.Redirect(uri);
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
 
     public bool IsConnected => Hub.State == HubConnectionState.Connected;
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using MudBlazor.Services;
@@ -41,8 +42,16 @@ public static class PortalServices
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
-        services.AddDbContextFactory<PortalDbContext>(db =>
-            db.UseSqlite($"Data Source={Path.Combine(dataDirectory, "portal.db")};Default Timeout=30"));
+        if (options.UsesPostgres)
+        {
+            // PostgreSQL when a connection string is configured: several instances can share it (docs/decisions/0018).
+            services.AddDbContextFactory<PortalDbContext, PostgresDbContextFactory>(db => db.UseNpgsql(options.Postgres));
+        }
+        else
+        {
+            services.AddDbContextFactory<PortalDbContext>(db =>
+                db.UseSqlite($"Data Source={Path.Combine(dataDirectory, "portal.db")};Default Timeout=30"));
+        }
 
         services.AddIdentityCore<PortalUser>(o =>
             {
@@ -75,7 +84,21 @@ public static class PortalServices
         services.AddSingleton<UserSessions>();
         services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, PortalAuthenticationStateProvider>();
         services.AddMudServices();
-        services.AddSignalR().AddMessagePackProtocol();
+        var signalR = services.AddSignalR().AddMessagePackProtocol();
+        if (options.UsesRedis)
+        {
+            // Several instances: hub messages, live topics and Data Protection keys go through Redis (docs/decisions/0018).
+            signalR.AddStackExchangeRedis(options.Redis!, redis =>
+            {
+                redis.Configuration.AbortOnConnectFail = false;
+                redis.Configuration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal("portal-signalr");
+            });
+            var redisConnection = ClusterBus.Connect(options.Redis!);
+            services.AddSingleton(redisConnection);
+            services.AddSingleton<ClusterBus>();
+            services.AddHostedService(sp => sp.GetRequiredService<ClusterBus>());
+            services.AddDataProtection().SetApplicationName("Portal").PersistKeysToStackExchangeRedis(redisConnection, "portal:data-protection-keys");
+        }
         services.AddProblemDetails();
         services.AddExceptionHandler<PortalErrorHandler>();
 
@@ -86,6 +109,8 @@ public static class PortalServices
         services.AddSingleton<Features.Inbox.InboxNotifier>();
         services.AddSingleton<Features.Runs.MetricStream>();
         services.AddHostedService<PortalDatabase>();
+        services.AddPortalHealth(options);
+        builder.AddPortalTelemetry();
 
         services.AddDemoFeature();
         services.AddProjectsFeature();
@@ -119,6 +144,7 @@ public static class PortalServices
         app.UseAntiforgery();
 
         app.MapStaticAssets().AllowAnonymous();
+        app.MapPortalHealth();
         app.MapAccountEndpoints();
         app.MapReleaseEndpoints();
         app.MapCurves();
@@ -155,6 +181,21 @@ public sealed class PortalOptions
 
     /// <summary>Seed the demo team and projects when the database is empty.</summary>
     public bool Demo { get; set; }
+
+    /// <summary>
+    /// A PostgreSQL connection string (Npgsql's keywords). Set: the portal stores everything there instead of in the
+    /// SQLite file, and several instances may share it. Artifacts stay under <see cref="DataDirectory"/>.
+    /// </summary>
+    public string? Postgres { get; set; }
+
+    /// <summary>
+    /// A Redis configuration string (StackExchange.Redis, e.g. "localhost:6379"). Set: SignalR, live updates and
+    /// the metric fan-out reach every instance through it, and the Data Protection keys are kept there.
+    /// </summary>
+    public string? Redis { get; set; }
+
+    public bool UsesPostgres => !string.IsNullOrWhiteSpace(Postgres);
+    public bool UsesRedis => !string.IsNullOrWhiteSpace(Redis);
 
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory);
 }

@@ -11,9 +11,26 @@ public sealed class PortalDatabase(
     IOptions<PortalOptions> options,
     ILogger<PortalDatabase> logger) : IHostedService
 {
+    /// <summary>How long a start waits for a PostgreSQL server that does not answer yet (SQLite is a local file).</summary>
+    private static readonly TimeSpan ServerWait = TimeSpan.FromMinutes(5);
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await InitializeAsync(dbFactory, cancellationToken);
+        var waitingSince = TimeProvider.System.GetUtcNow();
+        while (true)
+        {
+            try
+            {
+                await InitializeAsync(dbFactory, cancellationToken);
+                break;
+            }
+            catch (Npgsql.NpgsqlException e) when (e.IsTransient && TimeProvider.System.GetUtcNow() - waitingSince < ServerWait)
+            {
+                // Instances and their database often start together: wait for it rather than fail the start.
+                logger.LogWarning("The database does not answer yet ({Message}); trying again", e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+            }
+        }
         if (options.Value.Demo)
         {
             using var scope = services.CreateScope();

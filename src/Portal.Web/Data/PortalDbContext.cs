@@ -13,9 +13,17 @@ using Portal.Web.Features.Tasks;
 
 namespace Portal.Web.Data;
 
-/// <summary>The portal's one DbContext. Entity configurations live beside their features.</summary>
-public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) : IdentityDbContext<PortalUser>(options)
+/// <summary>
+/// The portal's one DbContext. Entity configurations live beside their features. On PostgreSQL the same model is
+/// used through <see cref="PostgresPortalDbContext"/>, a subclass that exists only so that each engine keeps its own
+/// migrations (EF ties a migration to one context type) (docs/decisions/0018).
+/// </summary>
+public class PortalDbContext : IdentityDbContext<PortalUser>
 {
+    public PortalDbContext(DbContextOptions<PortalDbContext> options) : base(options) { }
+
+    protected PortalDbContext(DbContextOptions options) : base(options) { }
+
     public DbSet<Project> Projects => Set<Project>();
     public DbSet<PaperClaim> PaperClaims => Set<PaperClaim>();
     public DbSet<ReferenceImplementation> ReferenceImplementations => Set<ReferenceImplementation>();
@@ -69,5 +77,14 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
             configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<DateTimeOffsetToBinaryConverter>();
         }
+        else
+        {
+            // PostgreSQL's timestamptz takes only UTC offsets; an agent's clock may send another.
+            configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UtcDateTimeOffsetConverter>();
+            configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<UtcDateTimeOffsetConverter>();
+        }
     }
 }
+
+/// <summary>The same instant at offset zero, as PostgreSQL stores it.</summary>
+public sealed class UtcDateTimeOffsetConverter() : ValueConverter<DateTimeOffset, DateTimeOffset>(v => v.ToUniversalTime(), v => v);

@@ -5,6 +5,8 @@ namespace Portal.Web.Infrastructure;
 /// <summary>
 /// In-process publish/subscribe of "something changed" events by topic (e.g. <c>project:12</c>).
 /// Pages subscribe and re-query; the event carries no data, so a missed one can never leave a stale copy.
+/// With several instances, <see cref="ClusterBus"/> sets <see cref="Remote"/> so that a topic published on one
+/// instance reaches the subscribers of every other.
 /// </summary>
 public sealed class LiveUpdates(ILogger<LiveUpdates> logger)
 {
@@ -16,7 +18,17 @@ public sealed class LiveUpdates(ILogger<LiveUpdates> logger)
         return new Subscription(() => _topics.AddOrUpdate(topic, _ => new ImmutableHandlers([]), (_, h) => h.Remove(handler)));
     }
 
+    /// <summary>Sends published topics to the other instances; null when the portal runs alone.</summary>
+    public Action<string[]>? Remote { get; set; }
+
     public void Publish(params string[] topics)
+    {
+        PublishLocal(topics);
+        Remote?.Invoke(topics);
+    }
+
+    /// <summary>Notifies this instance's subscribers only (a topic that came from another instance).</summary>
+    public void PublishLocal(string[] topics)
     {
         foreach (var topic in topics)
         {

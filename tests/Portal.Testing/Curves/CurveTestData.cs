@@ -1,6 +1,5 @@
-using Microsoft.Data.Sqlite;
+using System.Data;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Contracts;
 using Portal.Web.Data;
@@ -10,14 +9,11 @@ using Portal.Web.Features.Runs;
 namespace Portal.Testing.Curves;
 
 /// <summary>
-/// Runs and metric points for curve tests and benchmarks, written straight into the portal's SQLite file the way
+/// Runs and metric points for curve tests and benchmarks, written straight into the portal's database (SQLite or PostgreSQL) the way
 /// the metric writer stores them (one prepared insert in a transaction), then published like ingestion does.
 /// </summary>
 public static class CurveTestData
 {
-    private static readonly Func<DateTimeOffset, long> ToStoredTime =
-        (Func<DateTimeOffset, long>)new DateTimeOffsetToBinaryConverter().ConvertToProviderExpression.Compile();
-
     public static async Task<long> CreateRunAsync(PortalAppFactory app, string projectName = "YOLOv4-tiny", string startedBy = "member3",
         RunStatus status = RunStatus.Running, string split = "val")
     {
@@ -37,25 +33,18 @@ public static class CurveTestData
     /// <summary>Stores the points (duplicates of a stored step are ignored) and, if asked, publishes them to the viewers.</summary>
     public static async Task WritePointsAsync(PortalAppFactory app, long runId, IReadOnlyList<MetricPointDto> points, bool publish = true)
     {
-        await using (var db = await app.DbFactory.CreateDbContextAsync())
-        await using (var connection = new SqliteConnection(db.Database.GetConnectionString()))
+        await using (var connection = await RawDb.OpenAsync(app.DbFactory, CancellationToken.None))
         {
-            await connection.OpenAsync();
-            // As the metric writer runs: WAL with synchronous=NORMAL.
-            await using (var pragma = connection.CreateCommand())
-            {
-                pragma.CommandText = "PRAGMA synchronous=NORMAL";
-                await pragma.ExecuteNonQueryAsync();
-            }
-            await using var transaction = connection.BeginTransaction();
+            // As the metric writer runs (on SQLite: WAL with synchronous=NORMAL, see RawSqlite).
+            await using var transaction = await connection.BeginTransactionAsync();
             await using var insert = connection.CreateCommand();
             insert.Transaction = transaction;
-            insert.CommandText = "INSERT OR IGNORE INTO MetricPoints (RunId, Name, Step, Value, WallTime) VALUES ($run, $name, $step, $value, $time)";
-            insert.Parameters.AddWithValue("$run", runId);
-            var name = insert.Parameters.Add("$name", SqliteType.Text);
-            var step = insert.Parameters.Add("$step", SqliteType.Integer);
-            var value = insert.Parameters.Add("$value", SqliteType.Real);
-            var time = insert.Parameters.Add("$time", SqliteType.Integer);
+            insert.CommandText = """INSERT INTO "MetricPoints" ("RunId", "Name", "Step", "Value", "WallTime") VALUES (@run, @name, @step, @value, @time) ON CONFLICT DO NOTHING""";
+            insert.Add("@run", runId);
+            var name = insert.Add("@name", DbType.String);
+            var step = insert.Add("@step", DbType.Int64);
+            var value = insert.Add("@value", DbType.Double);
+            var time = insert.Add("@time", connection.StoredTimeType());
             insert.Prepare();
             foreach (var p in points)
             {
@@ -64,7 +53,7 @@ public static class CurveTestData
                 // SQLite turns a NaN REAL into NULL, which the NOT NULL column refuses: NaN is stored as the
                 // metric writer's sentinel.
                 value.Value = Portal.Web.Features.Runs.NaNSentinel.ToStored(p.Value);
-                time.Value = ToStoredTime(p.WallTime);
+                time.Value = connection.ToStoredTime(p.WallTime);
                 await insert.ExecuteNonQueryAsync();
             }
             await transaction.CommitAsync();

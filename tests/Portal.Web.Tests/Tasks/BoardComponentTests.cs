@@ -117,6 +117,7 @@ public sealed class BoardComponentTests : BoardComponentContext
         var id = await Db.AddTaskAsync(description: "See **Table 8**. <script>alert(1)</script>");
         var board = RenderBoard(Db.Lead);
         board.WaitForElement("[data-testid=task-new]");
+        board.WaitForElement($"tr[data-task-id='{id}'] a"); // the rows may come after the toolbar
         await board.Find($"tr[data-task-id='{id}'] a").ClickAsync(new());
 
         board.WaitForAssertion(() =>

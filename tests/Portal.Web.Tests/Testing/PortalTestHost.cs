@@ -16,7 +16,8 @@ namespace Portal.Web.Tests.Testing;
 
 /// <summary>
 /// The portal's own service registrations (<c>AddPortal</c> and every feature's <c>Add...Feature</c>) over a
-/// migrated SQLite file in a fresh temp folder, without a server. Only the clock and who is signed in are the
+/// migrated SQLite file in a fresh temp folder, without a server; or, when the environment variable
+/// PORTAL_TEST_DATABASE is "postgres", over a fresh migrated database of the test run's private PostgreSQL server. Only the clock and who is signed in are the
 /// test's: <see cref="ActAs"/> is the one way to be a user, for services (the returned <see cref="Actor"/>)
 /// and for components (<see cref="Authentication"/>). Services are resolved in one scope, as in one circuit.
 /// </summary>
@@ -29,6 +30,9 @@ public class PortalTestHost : IDbContextFactory<PortalDbContext>, IAsyncDisposab
     public SignedInUser Authentication { get; } = new();
     public SqlCommandCounter Sql { get; } = new();
     public TimeProvider Clock { get; }
+
+    /// <summary>The PostgreSQL database of this host, when the tests run on PostgreSQL.</summary>
+    public string? PostgresConnection { get; }
 
     /// <summary>Services of the one scope the test acts in.</summary>
     public IServiceProvider Services => _scope.ServiceProvider;
@@ -44,6 +48,11 @@ public class PortalTestHost : IDbContextFactory<PortalDbContext>, IAsyncDisposab
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         builder.Configuration["Portal:DataDirectory"] = DataDirectory;
         builder.Configuration["Portal:Demo"] = "false";
+        if (Portal.Testing.TestServers.PostgresRequested)
+        {
+            PostgresConnection = Portal.Testing.TestServers.Postgres.CreateDatabase();
+            builder.Configuration["Portal:Postgres"] = PostgresConnection;
+        }
         builder.AddPortal();
         builder.Services.Replace(ServiceDescriptor.Singleton(Clock));
         builder.Services.Replace(ServiceDescriptor.Scoped<AuthenticationStateProvider>(_ => Authentication));
@@ -100,6 +109,7 @@ public class PortalTestHost : IDbContextFactory<PortalDbContext>, IAsyncDisposab
         await _scope.DisposeAsync();
         await _app.DisposeAsync();
         SqliteConnection.ClearAllPools();
+        if (PostgresConnection is not null) Portal.Testing.TestServers.Postgres.DropDatabase(PostgresConnection);
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 

@@ -8,9 +8,17 @@ public sealed class AgentConnections
 {
     private readonly ConcurrentDictionary<string, (HubCallerContext Context, long TokenId)> _open = new();
 
-    public void Opened(HubCallerContext context, long tokenId) => _open[context.ConnectionId] = (context, tokenId);
+    public void Opened(HubCallerContext context, long tokenId)
+    {
+        _open[context.ConnectionId] = (context, tokenId);
+        Infrastructure.PortalMeters.ConnectedAgents.Record(_open.Count);
+    }
 
-    public void Closed(string connectionId) => _open.TryRemove(connectionId, out _);
+    public void Closed(string connectionId)
+    {
+        _open.TryRemove(connectionId, out _);
+        Infrastructure.PortalMeters.ConnectedAgents.Record(_open.Count);
+    }
 
     public bool IsOpen(string connectionId) => _open.ContainsKey(connectionId);
 

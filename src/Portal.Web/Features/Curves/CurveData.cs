@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Curves;
@@ -23,7 +23,7 @@ public sealed record SeriesData(long RunId, string Metric, int Level, long Count
 /// <summary>Reads the points to draw for a series and step range from the tiers, never touching more raw points than fit on the chart.</summary>
 public static class SeriesReader
 {
-    public static async Task<SeriesData> ReadAsync(CurveRollups rollups, SqliteConnection connection, long runId, string metric,
+    public static async Task<SeriesData> ReadAsync(CurveRollups rollups, DbConnection connection, long runId, string metric,
         long? fromStep, long? toStep, int maxPoints, CancellationToken cancellationToken)
     {
         var state = await rollups.EnsureCurrentAsync(connection, runId, metric, cancellationToken);
@@ -70,7 +70,7 @@ public static class SeriesReader
     /// descending one tier for what is left at each end: at most three buckets per tier and end, and at most three
     /// raw points below the finest tier, however many points the range holds.
     /// </summary>
-    private static async Task<M4Bucket> SummarizeRangeAsync(SqliteConnection connection, long runId, string metric, long lo, long hi,
+    private static async Task<M4Bucket> SummarizeRangeAsync(DbConnection connection, long runId, string metric, long lo, long hi,
         int tierIndex, CancellationToken cancellationToken)
     {
         var m4 = new M4Bucket();

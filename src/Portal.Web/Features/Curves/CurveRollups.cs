@@ -1,5 +1,5 @@
+using System.Data;
 using System.Data.Common;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Portal.Web.Data;
 using Portal.Web.Features.Runs;
@@ -22,23 +22,24 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
 {
     private const int ChunkSize = 50_000;
 
-    // SQLite has one writer at a time anyway; one gate keeps two catch-ups of a series from racing.
+    // SQLite has one writer at a time anyway; one gate keeps two catch-ups of a series in this process from racing.
+    // Across instances (PostgreSQL) a catch-up locks its series row first (see RollChunkAsync).
     private readonly SemaphoreSlim _writer = new(1, 1);
 
-    public Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken) => RawSqlite.OpenAsync(dbFactory, cancellationToken);
+    public Task<DbConnection> OpenAsync(CancellationToken cancellationToken) => RawDb.OpenAsync(dbFactory, cancellationToken);
 
     /// <summary>The metric names a run has points for (a skip scan over the metric key, not a scan of the points).</summary>
-    public static async Task<List<string>> ListMetricsAsync(SqliteConnection connection, long runId, CancellationToken cancellationToken)
+    public static async Task<List<string>> ListMetricsAsync(DbConnection connection, long runId, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.CommandText = """
             WITH RECURSIVE names(name) AS (
-              SELECT MIN(Name) FROM MetricPoints WHERE RunId = $run
+              SELECT MIN("Name") FROM "MetricPoints" WHERE "RunId" = @run
               UNION ALL
-              SELECT (SELECT MIN(Name) FROM MetricPoints WHERE RunId = $run AND Name > names.name) FROM names WHERE names.name IS NOT NULL)
+              SELECT (SELECT MIN("Name") FROM "MetricPoints" WHERE "RunId" = @run AND "Name" > names.name) FROM names WHERE names.name IS NOT NULL)
             SELECT name FROM names WHERE name IS NOT NULL
             """;
-        command.Parameters.AddWithValue("$run", runId);
+        command.Add("@run", runId);
         var names = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) names.Add(reader.GetString(0));
@@ -46,7 +47,7 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
     }
 
     /// <summary>Rolls any new raw points of the series into the tiers; returns the series' state (null: no points).</summary>
-    public async Task<SeriesState?> EnsureCurrentAsync(SqliteConnection connection, long runId, string name, CancellationToken cancellationToken)
+    public async Task<SeriesState?> EnsureCurrentAsync(DbConnection connection, long runId, string name, CancellationToken cancellationToken)
     {
         var state = await ReadStateAsync(connection, runId, name, cancellationToken);
         var newest = await NewestStepAsync(connection, runId, name, cancellationToken);
@@ -64,22 +65,23 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
         finally { _writer.Release(); }
     }
 
-    private static async Task<long?> NewestStepAsync(SqliteConnection connection, long runId, string name, CancellationToken cancellationToken)
+    private static async Task<long?> NewestStepAsync(DbConnection connection, long runId, string name, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT MAX(Step) FROM MetricPoints WHERE RunId = $run AND Name = $name";
-        command.Parameters.AddWithValue("$run", runId);
-        command.Parameters.AddWithValue("$name", name);
+        command.CommandText = """SELECT MAX("Step") FROM "MetricPoints" WHERE "RunId" = @run AND "Name" = @name""";
+        command.Add("@run", runId);
+        command.Add("@name", name);
         var value = await command.ExecuteScalarAsync(cancellationToken);
         return value is long step ? step : null;
     }
 
-    public static async Task<SeriesState?> ReadStateAsync(SqliteConnection connection, long runId, string name, CancellationToken cancellationToken)
+    public static async Task<SeriesState?> ReadStateAsync(DbConnection connection, long runId, string name, CancellationToken cancellationToken, DbTransaction? transaction = null)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT RolledUpToStep, Count, MinStep, MaxStep FROM CurveSeries WHERE RunId = $run AND Name = $name";
-        command.Parameters.AddWithValue("$run", runId);
-        command.Parameters.AddWithValue("$name", name);
+        command.Transaction = transaction;
+        command.CommandText = """SELECT "RolledUpToStep", "Count", "MinStep", "MaxStep" FROM "CurveSeries" WHERE "RunId" = @run AND "Name" = @name""";
+        command.Add("@run", runId);
+        command.Add("@name", name);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken)) return null;
         return new SeriesState(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
@@ -96,30 +98,42 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
     }
 
     /// <summary>Reads raw points in [from, to] in step order; a NaN point comes back as NaN.</summary>
-    public static async Task<List<SeriesPoint>> ReadRawAsync(SqliteConnection connection, long runId, string name, long fromStep, long toStep, int limit, CancellationToken cancellationToken, SqliteTransaction? transaction = null)
+    public static async Task<List<SeriesPoint>> ReadRawAsync(DbConnection connection, long runId, string name, long fromStep, long toStep, int limit, CancellationToken cancellationToken, DbTransaction? transaction = null)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "SELECT Step, Value, WallTime FROM MetricPoints WHERE RunId = $run AND Name = $name AND Step >= $from AND Step <= $to ORDER BY Step LIMIT $limit";
-        command.Parameters.AddWithValue("$run", runId);
-        command.Parameters.AddWithValue("$name", name);
-        command.Parameters.AddWithValue("$from", fromStep);
-        command.Parameters.AddWithValue("$to", toStep);
-        command.Parameters.AddWithValue("$limit", limit);
+        command.CommandText = """SELECT "Step", "Value", "WallTime" FROM "MetricPoints" WHERE "RunId" = @run AND "Name" = @name AND "Step" >= @from AND "Step" <= @to ORDER BY "Step" LIMIT @limit""";
+        command.Add("@run", runId);
+        command.Add("@name", name);
+        command.Add("@from", fromStep);
+        command.Add("@to", toStep);
+        command.Add("@limit", limit);
         var points = new List<SeriesPoint>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             CurveReadMeter.Count();
             var value = reader.IsDBNull(1) || reader.GetFieldType(1) == typeof(string) ? double.NaN : NaNSentinel.FromStored(reader.GetDouble(1));
-            points.Add(new SeriesPoint(reader.GetInt64(0), value, RawSqlite.FromStoredTime(reader.GetInt64(2)).ToUnixTimeMilliseconds()));
+            points.Add(new SeriesPoint(reader.GetInt64(0), value, reader.ReadTimeMs(2)));
         }
         return points;
     }
 
-    private static async Task<bool> RollChunkAsync(SqliteConnection connection, long runId, string name, SeriesState? state, CancellationToken cancellationToken)
+    private static async Task<bool> RollChunkAsync(DbConnection connection, long runId, string name, SeriesState? state, CancellationToken cancellationToken)
     {
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = (DbTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        if (connection.IsPostgres())
+        {
+            // Another instance may be rolling the same series: wait for it, then start from what it stored.
+            await using (var lockSeries = connection.CreateCommand())
+            {
+                lockSeries.Transaction = transaction;
+                lockSeries.CommandText = "SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))";
+                lockSeries.Add("@key", $"curve:{runId}:{name}");
+                await lockSeries.ExecuteNonQueryAsync(cancellationToken);
+            }
+            state = await ReadStateAsync(connection, runId, name, cancellationToken, transaction);
+        }
         var after = state?.RolledUpToStep ?? long.MinValue;
         var points = await ReadRawAsync(connection, runId, name, after == long.MinValue ? long.MinValue : after + 1, long.MaxValue, ChunkSize, cancellationToken, transaction);
         if (points.Count == 0) return false;
@@ -155,15 +169,16 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
         await using (var series = connection.CreateCommand())
         {
             series.Transaction = transaction;
-            series.CommandText = """
-                INSERT INTO CurveSeries (RunId, Name, RolledUpToStep, Count, MinStep, MaxStep) VALUES ($run, $name, $last, $count, $first, $last)
-                ON CONFLICT (RunId, Name) DO UPDATE SET RolledUpToStep = $last, Count = Count + $count, MinStep = MIN(MinStep, $first), MaxStep = MAX(MaxStep, $last)
+            series.CommandText = $"""
+                INSERT INTO "CurveSeries" ("RunId", "Name", "RolledUpToStep", "Count", "MinStep", "MaxStep") VALUES (@run, @name, @last, @count, @first, @last)
+                ON CONFLICT ("RunId", "Name") DO UPDATE SET "RolledUpToStep" = @last, "Count" = "CurveSeries"."Count" + @count,
+                  "MinStep" = {connection.Least()}("CurveSeries"."MinStep", @first), "MaxStep" = {connection.Greatest()}("CurveSeries"."MaxStep", @last)
                 """;
-            series.Parameters.AddWithValue("$run", runId);
-            series.Parameters.AddWithValue("$name", name);
-            series.Parameters.AddWithValue("$first", points[0].Step);
-            series.Parameters.AddWithValue("$last", points[^1].Step);
-            series.Parameters.AddWithValue("$count", (long)points.Count);
+            series.Add("@run", runId);
+            series.Add("@name", name);
+            series.Add("@first", points[0].Step);
+            series.Add("@last", points[^1].Step);
+            series.Add("@count", (long)points.Count);
             await series.ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
@@ -172,59 +187,71 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
 
     private const string RollupColumns = "Count, FirstStep, FirstValue, FirstTime, LastStep, LastValue, LastTime, MinStep, MinValue, MinTime, MaxStep, MaxValue, MaxTime, NanStep, NanTime";
 
-    private static SqliteCommand PrepareUpsert(SqliteConnection connection, SqliteTransaction transaction, long runId, string name)
+    private static readonly string[] Columns = RollupColumns.Split(", ");
+
+    private static Upsert PrepareUpsert(DbConnection connection, DbTransaction transaction, long runId, string name)
     {
         var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = $"INSERT OR REPLACE INTO CurveRollups (RunId, Name, Level, Bucket, {RollupColumns}) VALUES ($run, $name, $level, $bucket, " +
-                              string.Join(", ", RollupColumns.Split(", ").Select(c => "$" + c)) + ")";
-        command.Parameters.AddWithValue("$run", runId);
-        command.Parameters.AddWithValue("$name", name);
-        command.Parameters.Add("$level", SqliteType.Integer);
-        command.Parameters.Add("$bucket", SqliteType.Integer);
-        foreach (var column in RollupColumns.Split(", ")) command.Parameters.Add("$" + column, column.EndsWith("Value") ? SqliteType.Real : SqliteType.Integer);
-        return command;
+        command.CommandText = $"""INSERT INTO "CurveRollups" ("RunId", "Name", "Level", "Bucket", {string.Join(", ", Columns.Select(c => $"\"{c}\""))}) """ +
+                              $"VALUES (@run, @name, @level, @bucket, {string.Join(", ", Columns.Select(c => "@" + c))}) " +
+                              """ON CONFLICT ("RunId", "Name", "Level", "Bucket") DO UPDATE SET """ +
+                              string.Join(", ", Columns.Select(c => $"\"{c}\" = excluded.\"{c}\""));
+        command.Add("@run", runId);
+        command.Add("@name", name);
+        var parameters = new Dictionary<string, DbParameter>
+        {
+            ["level"] = command.Add("@level", DbType.Int32),
+            ["bucket"] = command.Add("@bucket", DbType.Int64),
+        };
+        foreach (var column in Columns) parameters[column] = command.Add("@" + column, column.EndsWith("Value") ? DbType.Double : DbType.Int64);
+        return new Upsert(command, parameters);
     }
 
-    private static async Task WriteBucketAsync(SqliteCommand upsert, int level, long bucket, M4Bucket m4, CancellationToken cancellationToken)
+    private sealed record Upsert(DbCommand Command, Dictionary<string, DbParameter> P) : IAsyncDisposable
     {
-        var p = upsert.Parameters;
-        p["$level"].Value = level;
-        p["$bucket"].Value = bucket;
-        p["$Count"].Value = m4.Count;
+        public ValueTask DisposeAsync() => Command.DisposeAsync();
+    }
+
+    private static async Task WriteBucketAsync(Upsert upsert, int level, long bucket, M4Bucket m4, CancellationToken cancellationToken)
+    {
+        var p = upsert.P;
+        p["level"].Value = level;
+        p["bucket"].Value = bucket;
+        p["Count"].Value = m4.Count;
         SetPoint(p, "First", m4.HasValue, m4.First);
         SetPoint(p, "Last", m4.HasValue, m4.Last);
         SetPoint(p, "Min", m4.HasValue, m4.Min);
         SetPoint(p, "Max", m4.HasValue, m4.Max);
-        p["$NanStep"].Value = m4.HasNaN ? m4.FirstNaN.Step : DBNull.Value;
-        p["$NanTime"].Value = m4.HasNaN ? m4.FirstNaN.TimeMs : DBNull.Value;
-        await upsert.ExecuteNonQueryAsync(cancellationToken);
+        p["NanStep"].Value = m4.HasNaN ? m4.FirstNaN.Step : DBNull.Value;
+        p["NanTime"].Value = m4.HasNaN ? m4.FirstNaN.TimeMs : DBNull.Value;
+        await upsert.Command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static void SetPoint(SqliteParameterCollection p, string prefix, bool has, SeriesPoint point)
+    private static void SetPoint(Dictionary<string, DbParameter> p, string prefix, bool has, SeriesPoint point)
     {
-        p["$" + prefix + "Step"].Value = has ? point.Step : DBNull.Value;
-        p["$" + prefix + "Value"].Value = has ? point.Value : DBNull.Value;
-        p["$" + prefix + "Time"].Value = has ? point.TimeMs : DBNull.Value;
+        p[prefix + "Step"].Value = has ? point.Step : DBNull.Value;
+        p[prefix + "Value"].Value = has ? point.Value : DBNull.Value;
+        p[prefix + "Time"].Value = has ? point.TimeMs : DBNull.Value;
     }
 
-    private static async Task<M4Bucket> ReadBucketAsync(SqliteConnection connection, SqliteTransaction transaction, long runId, string name, int level, long bucket, CancellationToken cancellationToken)
+    private static async Task<M4Bucket> ReadBucketAsync(DbConnection connection, DbTransaction transaction, long runId, string name, int level, long bucket, CancellationToken cancellationToken)
     {
         var rows = await ReadBucketsAsync(connection, runId, name, level, bucket, bucket, cancellationToken, transaction);
         return rows.Count == 1 ? rows[0].Summary : new M4Bucket();
     }
 
     /// <summary>The stored summaries of buckets [first, last] of one tier, in bucket order.</summary>
-    public static async Task<List<(long Bucket, M4Bucket Summary)>> ReadBucketsAsync(SqliteConnection connection, long runId, string name, int level, long first, long last, CancellationToken cancellationToken, SqliteTransaction? transaction = null)
+    public static async Task<List<(long Bucket, M4Bucket Summary)>> ReadBucketsAsync(DbConnection connection, long runId, string name, int level, long first, long last, CancellationToken cancellationToken, DbTransaction? transaction = null)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = $"SELECT Bucket, {RollupColumns} FROM CurveRollups WHERE RunId = $run AND Name = $name AND Level = $level AND Bucket >= $first AND Bucket <= $last ORDER BY Bucket";
-        command.Parameters.AddWithValue("$run", runId);
-        command.Parameters.AddWithValue("$name", name);
-        command.Parameters.AddWithValue("$level", level);
-        command.Parameters.AddWithValue("$first", first);
-        command.Parameters.AddWithValue("$last", last);
+        command.CommandText = $"""SELECT "Bucket", {string.Join(", ", Columns.Select(c => $"\"{c}\""))} FROM "CurveRollups" WHERE "RunId" = @run AND "Name" = @name AND "Level" = @level AND "Bucket" >= @first AND "Bucket" <= @last ORDER BY "Bucket" """;
+        command.Add("@run", runId);
+        command.Add("@name", name);
+        command.Add("@level", level);
+        command.Add("@first", first);
+        command.Add("@last", last);
         var rows = new List<(long, M4Bucket)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

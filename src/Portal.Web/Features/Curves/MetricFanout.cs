@@ -9,10 +9,14 @@ namespace Portal.Web.Features.Curves;
 /// Forwards stored points from <see cref="MetricStream"/> to the viewers' hub groups. It subscribes to a run only
 /// while a viewer watches it, and hands points to its own queue so ingestion never waits on slow viewers.
 /// One message per (run, metric) batch goes to the group, packed (LivePointsCodec) and serialized once for all its
-/// connections.
+/// connections. With several instances (Redis configured) the viewers of a run may be connected to any instance,
+/// so the instance that stored the points sends every run's points to the hub groups and SignalR's Redis backplane
+/// delivers them wherever the viewers are; each point is stored, and so sent, by one instance only.
 /// </summary>
-public sealed class MetricFanout(MetricStream stream, IHubContext<MetricsHub, IMetricsViewer> hub, ILogger<MetricFanout> logger) : BackgroundService
+public sealed class MetricFanout(MetricStream stream, IHubContext<MetricsHub, IMetricsViewer> hub,
+    Microsoft.Extensions.Options.IOptions<PortalOptions> options, ILogger<MetricFanout> logger) : BackgroundService
 {
+    private readonly bool _clustered = options.Value.UsesRedis;
     private readonly Channel<(long RunId, IReadOnlyList<MetricPointDto> Points)> _queue =
         Channel.CreateUnbounded<(long, IReadOnlyList<MetricPointDto>)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _gate = new();
@@ -23,6 +27,7 @@ public sealed class MetricFanout(MetricStream stream, IHubContext<MetricsHub, IM
 
     public void Track(string connectionId, long runId)
     {
+        if (_clustered) return; // every run's points go out already (see ExecuteAsync)
         lock (_gate)
         {
             if (!_byConnection.TryGetValue(connectionId, out var watched)) _byConnection[connectionId] = watched = [];
@@ -57,6 +62,7 @@ public sealed class MetricFanout(MetricStream stream, IHubContext<MetricsHub, IM
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var all = _clustered ? stream.SubscribeAll(Enqueue) : null;
         while (await _queue.Reader.WaitToReadAsync(stoppingToken))
         {
             // Whatever queued up while the last messages went out travels together: one message per (run, metric)

@@ -102,9 +102,9 @@ public sealed class RunAnnotations(IDbContextFactory<PortalDbContext> dbFactory,
         foreach (var name in names)
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT MIN(Step), MAX(Step) FROM MetricPoints WHERE RunId = $run AND Name = $name";
-            command.Parameters.AddWithValue("$run", runId);
-            command.Parameters.AddWithValue("$name", name);
+            command.CommandText = """SELECT MIN("Step"), MAX("Step") FROM "MetricPoints" WHERE "RunId" = @run AND "Name" = @name""";
+            command.Add("@run", runId);
+            command.Add("@name", name);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken) || reader.IsDBNull(0)) continue;
             first = first is null ? reader.GetInt64(0) : Math.Min(first.Value, reader.GetInt64(0));

@@ -38,7 +38,9 @@ public sealed class LostRunMonitor(IDbContextFactory<PortalDbContext> dbFactory,
 
     private async Task MarkAgentsDisconnectedAsync(CancellationToken cancellationToken)
     {
-        // Nobody is connected to a portal that just started.
+        // Nobody is connected to a portal that just started; but when instances share the database (Redis
+        // configured), the other instances' agents are, so the flag is left to their connections.
+        if (live.Remote is not null) return;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await db.Agents.Where(a => a.IsConnected).ExecuteUpdateAsync(s => s.SetProperty(a => a.IsConnected, false), cancellationToken);
     }

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
-using Microsoft.Data.Sqlite;
+using System.Data;
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Contracts;
@@ -19,7 +20,9 @@ public sealed record MetricWriteResult(int Stored, int New, string? Error, bool 
 /// The one writer of metric points. Requests from every agent queue in a channel; the writer takes whatever is
 /// waiting and stores it in one transaction with a prepared INSERT ... ON CONFLICT DO NOTHING, so a point sent
 /// twice is stored once. A request is answered only after its transaction committed; the new points are then
-/// published to <see cref="MetricStream"/>.
+/// published to <see cref="MetricStream"/>. On PostgreSQL the points of a transaction go in by binary COPY into a
+/// staging table and one INSERT ... SELECT ... ON CONFLICT DO NOTHING from there (<see cref="PostgresPoints"/>): the
+/// same "each point once" key, whichever instance writes it.
 /// </summary>
 public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, MetricStream stream, LiveUpdates live, TimeProvider clock,
     IOptions<RunsOptions> options, ILogger<MetricWriter> logger) : BackgroundService
@@ -38,6 +41,12 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
     /// commit costs little); one large group would leave every sender waiting on the same commit.
     /// </summary>
     private const int MaxPointsPerTransaction = AgentProtocol.MaxPointsPerBatch;
+
+    /// <summary>
+    /// On PostgreSQL a group's commit costs a network round trip and a COPY its set-up, so a transaction takes up to
+    /// this many points (whatever is waiting, never waiting for more).
+    /// </summary>
+    private const int MaxPointsPerPostgresTransaction = 10 * AgentProtocol.MaxPointsPerBatch;
 
     private readonly Channel<Request> _queue = Channel.CreateBounded<Request>(new BoundedChannelOptions(4096)
     {
@@ -68,30 +77,67 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await using var connection = await RawSqlite.OpenAsync(dbFactory, CancellationToken.None);
-        var commands = new Commands(connection);
+        // Opened on the first batch and again after the database went away: a PostgreSQL server that is down at
+        // start-up or restarts mid-run costs the senders a retry, not the writer.
+        DbConnection? connection = null;
+        Commands? commands = null;
 
         var group = new List<Request>();
+        var maxPoints = MaxPointsPerTransaction;
         while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
         {
             group.Clear();
             var points = 0;
-            while (points < MaxPointsPerTransaction && _queue.Reader.TryRead(out var request))
+            while (points < maxPoints && _queue.Reader.TryRead(out var request))
             {
                 group.Add(request);
                 points += request.Points.Count;
             }
             if (group.Count == 0) continue;
-            var results = WriteGroup(connection, commands, group);
+            List<(MetricWriteResult Result, List<MetricPointDto> Fresh)> results;
+            try
+            {
+                if (connection is null)
+                {
+                    connection = await RawDb.OpenAsync(dbFactory, CancellationToken.None);
+                    commands = new Commands(connection);
+                    maxPoints = connection.IsPostgres() ? MaxPointsPerPostgresTransaction : MaxPointsPerTransaction;
+                }
+                results = WriteGroup(connection, commands!, group);
+            }
+            catch (Exception e) when (e is DbException or InvalidOperationException or IOException or TimeoutException)
+            {
+                logger.LogError(e, "The database is unreachable; {Requests} metric batches go back to their senders", group.Count);
+                results = Failed(group, e);
+            }
+            if (results.Any(r => r.Result.Retryable) && connection is not null && connection.IsPostgres())
+            {
+                // A broken PostgreSQL connection stays broken: the next group opens a fresh one, and the pool forgets
+                // its idle connections to a server that may have restarted.
+                Npgsql.NpgsqlConnection.ClearAllPools();
+                commands?.Dispose();
+                await connection.DisposeAsync();
+                connection = null;
+                commands = null;
+            }
+            PortalMeters.WriterQueue.Record(_queue.Reader.Count);
             for (var i = 0; i < group.Count; i++) group[i].Done.TrySetResult(results[i].Result);
             foreach (var (request, (result, fresh)) in group.Zip(results))
             {
                 if (fresh.Count == 0) continue;
+                PortalMeters.PointsIngested.Add(fresh.Count);
                 await stream.PublishAsync(request.RunId, fresh);
                 AnnounceProgress(request.RunId);
             }
         }
-        commands.Dispose();
+        commands?.Dispose();
+        if (connection is not null) await connection.DisposeAsync();
+    }
+
+    private static List<(MetricWriteResult, List<MetricPointDto>)> Failed(List<Request> group, Exception e)
+    {
+        var failed = new MetricWriteResult(0, 0, $"The portal could not store the batch ({e.Message}); send it again.", Retryable: true);
+        return group.Select(_ => (failed, new List<MetricPointDto>())).ToList();
     }
 
     private void AnnounceProgress(long runId)
@@ -103,16 +149,19 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
         live.Publish(Topics.Run(runId), Topics.Agents);
     }
 
-    private List<(MetricWriteResult Result, List<MetricPointDto> Fresh)> WriteGroup(SqliteConnection connection, Commands c, List<Request> group)
+    private List<(MetricWriteResult Result, List<MetricPointDto> Fresh)> WriteGroup(DbConnection connection, Commands c, List<Request> group)
     {
         var results = new List<(MetricWriteResult, List<MetricPointDto>)>(group.Count);
+        // PostgreSQL: the accepted points of the whole group go in by one binary COPY (see PostgresPoints).
+        var staged = c.Copy is null ? null : new List<(int Request, MetricPointDto Point)>();
         try
         {
             using var transaction = connection.BeginTransaction();
             c.Enlist(transaction);
             foreach (var request in group)
             {
-                c.FindRunId.Value = c.RunId.Value = c.LastStepRunId.Value = request.RunId;
+                c.FindRunId.Value = c.LastStepRunId.Value = request.RunId;
+                if (c.Insert is not null) c.RunId.Value = request.RunId;
                 using (var reader = c.FindRun.ExecuteReader())
                 {
                     if (!reader.Read())
@@ -150,28 +199,45 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
                         }
                         names.Add(p.Name);
                     }
-                    c.Name.Value = p.Name;
-                    c.Step.Value = p.Step;
-                    c.Value.Value = NaNSentinel.ToStored(p.Value);
-                    c.WallTime.Value = RawSqlite.ToStoredTime(p.WallTime);
-                    if (c.Insert.ExecuteNonQuery() == 1) fresh.Add(p);
+                    if (staged is not null)
+                    {
+                        staged.Add((results.Count, p));
+                    }
+                    else
+                    {
+                        c.Name.Value = p.Name;
+                        c.Step.Value = p.Step;
+                        c.Value.Value = NaNSentinel.ToStored(p.Value);
+                        c.WallTime.Value = RawSqlite.ToStoredTime(p.WallTime);
+                        if (c.Insert!.ExecuteNonQuery() == 1) fresh.Add(p);
+                    }
                     if (p.Step > maxStep) maxStep = p.Step;
                 }
                 c.LastStep.Value = maxStep;
                 c.UpdateLastStep.ExecuteNonQuery();
                 results.Add((new MetricWriteResult(request.Points.Count - (rejected?.Count ?? 0), fresh.Count, null, Rejected: rejected), fresh));
             }
+            if (staged is { Count: > 0 })
+            {
+                var inserted = c.Copy!.Store(staged.Select(s => (group[s.Request].RunId, s.Point)), transaction);
+                foreach (var (index, point) in staged)
+                {
+                    // A point sent twice in one group is new for the first request that carried it.
+                    if (inserted.Remove((group[index].RunId, point.Name, point.Step))) results[index].Item2.Add(point);
+                }
+                for (var i = 0; i < results.Count; i++)
+                    if (results[i].Item1.Error is null) results[i] = (results[i].Item1 with { New = results[i].Item2.Count }, results[i].Item2);
+            }
             transaction.Commit();
             c.Enlist(null);
             return results;
         }
-        catch (Exception e) when (e is SqliteException or InvalidOperationException)
+        catch (Exception e) when (e is DbException or InvalidOperationException or IOException or TimeoutException)
         {
-            c.Enlist(null);
+            try { c.Enlist(null); } catch (InvalidOperationException) { }
             _names.Clear(); // names of the rolled-back points may be in it
             logger.LogError(e, "Writing {Requests} metric batches failed", group.Count);
-            var failed = new MetricWriteResult(0, 0, $"The portal could not store the batch ({e.Message}); send it again.", Retryable: true);
-            return group.Select(_ => (failed, new List<MetricPointDto>())).ToList();
+            return Failed(group, e);
         }
     }
 
@@ -192,44 +258,56 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
     /// <summary>The writer's prepared commands and their parameters, reused for every point.</summary>
     private sealed class Commands : IDisposable
     {
-        public readonly SqliteCommand FindRun, Insert, UpdateLastStep, Names;
-        public readonly SqliteParameter FindRunId, RunId, Name, Step, Value, WallTime, LastStepRunId, LastStep, NamesRunId;
+        public readonly DbCommand FindRun, UpdateLastStep, Names;
+        public readonly DbCommand? Insert;
+        public readonly PostgresPoints? Copy;
+        public readonly DbParameter FindRunId, LastStepRunId, LastStep, NamesRunId;
+        public readonly DbParameter RunId = null!, Name = null!, Step = null!, Value = null!, WallTime = null!;
 
-        public Commands(SqliteConnection connection)
+        public Commands(DbConnection connection)
         {
-            FindRunId = new SqliteParameter("$run", SqliteType.Integer);
-            RunId = new SqliteParameter("$run", SqliteType.Integer);
-            Name = new SqliteParameter("$name", SqliteType.Text);
-            Step = new SqliteParameter("$step", SqliteType.Integer);
-            Value = new SqliteParameter("$value", SqliteType.Real);
-            WallTime = new SqliteParameter("$wall", SqliteType.Integer);
-            LastStepRunId = new SqliteParameter("$run", SqliteType.Integer);
-            LastStep = new SqliteParameter("$step", SqliteType.Integer);
-            NamesRunId = new SqliteParameter("$run", SqliteType.Integer);
-            FindRun = Create(connection, "SELECT AgentId, Status FROM Runs WHERE Id = $run", FindRunId);
-            Names = Create(connection, "SELECT DISTINCT Name FROM MetricPoints WHERE RunId = $run", NamesRunId);
-            Insert = Create(connection,
-                "INSERT INTO MetricPoints (RunId, Name, Step, Value, WallTime) VALUES ($run, $name, $step, $value, $wall) " +
-                "ON CONFLICT (RunId, Name, Step) DO NOTHING", RunId, Name, Step, Value, WallTime);
-            UpdateLastStep = Create(connection, "UPDATE Runs SET LastStep = MAX(LastStep, $step) WHERE Id = $run", LastStepRunId, LastStep);
+            FindRun = Create(connection, """SELECT "AgentId", "Status" FROM "Runs" WHERE "Id" = @run""");
+            FindRunId = FindRun.Add("@run", DbType.Int64);
+            Names = Create(connection, """SELECT DISTINCT "Name" FROM "MetricPoints" WHERE "RunId" = @run""");
+            NamesRunId = Names.Add("@run", DbType.Int64);
+            UpdateLastStep = Create(connection, $"""UPDATE "Runs" SET "LastStep" = {connection.Greatest()}("LastStep", @step) WHERE "Id" = @run""");
+            LastStepRunId = UpdateLastStep.Add("@run", DbType.Int64);
+            LastStep = UpdateLastStep.Add("@step", DbType.Int64);
+            if (connection.IsPostgres())
+            {
+                Copy = new PostgresPoints((Npgsql.NpgsqlConnection)connection);
+            }
+            else
+            {
+                Insert = Create(connection,
+                    """INSERT INTO "MetricPoints" ("RunId", "Name", "Step", "Value", "WallTime") VALUES (@run, @name, @step, @value, @wall) """ +
+                    """ON CONFLICT ("RunId", "Name", "Step") DO NOTHING""");
+                RunId = Insert.Add("@run", DbType.Int64);
+                Name = Insert.Add("@name", DbType.String);
+                Step = Insert.Add("@step", DbType.Int64);
+                Value = Insert.Add("@value", DbType.Double);
+                WallTime = Insert.Add("@wall", DbType.Int64);
+            }
+            foreach (var command in new[] { FindRun, Names, UpdateLastStep, Insert }) command?.Prepare();
         }
 
-        private static SqliteCommand Create(SqliteConnection connection, string sql, params SqliteParameter[] parameters)
+        private static DbCommand Create(DbConnection connection, string sql)
         {
             var command = connection.CreateCommand();
             command.CommandText = sql;
-            foreach (var p in parameters) command.Parameters.Add(p);
-            command.Prepare();
             return command;
         }
 
-        public void Enlist(SqliteTransaction? transaction) =>
-            FindRun.Transaction = Insert.Transaction = UpdateLastStep.Transaction = Names.Transaction = transaction;
+        public void Enlist(DbTransaction? transaction)
+        {
+            FindRun.Transaction = UpdateLastStep.Transaction = Names.Transaction = transaction;
+            if (Insert is not null) Insert.Transaction = transaction;
+        }
 
         public void Dispose()
         {
             FindRun.Dispose();
-            Insert.Dispose();
+            Insert?.Dispose();
             UpdateLastStep.Dispose();
             Names.Dispose();
         }

@@ -62,7 +62,10 @@ public sealed class TaskBoard(IDbContextFactory<PortalDbContext> dbFactory, Mark
         if (!string.IsNullOrWhiteSpace(filter.Search))
         {
             var pattern = "%" + EscapeLike(filter.Search.Trim()) + "%";
-            tasks = tasks.Where(t => EF.Functions.Like(t.Title, pattern, "\\") || EF.Functions.Like(t.DescriptionMarkdown, pattern, "\\"));
+            // SQLite's LIKE ignores ASCII case; PostgreSQL's does not, its ILIKE does.
+            tasks = db.Database.IsNpgsql()
+                ? tasks.Where(t => EF.Functions.ILike(t.Title, pattern, "\\") || EF.Functions.ILike(t.DescriptionMarkdown, pattern, "\\"))
+                : tasks.Where(t => EF.Functions.Like(t.Title, pattern, "\\") || EF.Functions.Like(t.DescriptionMarkdown, pattern, "\\"));
         }
 
         var rows = await (

@@ -21,7 +21,9 @@ public sealed class TaskClaims(
         if (!TaskRules.CanClaim(actor)) throw PortalError.Forbidden("Only members and leads claim tasks.");
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         // Microsoft.Data.Sqlite begins IMMEDIATE: the write lock is taken here, so the check and the write cannot interleave.
+        // On PostgreSQL a lock per member does the same, whichever instance the claims come through.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.LockAsync("task-holder:" + actor.UserId, cancellationToken);
         var target = await FindAsync(db, taskId, cancellationToken);
 
         var changed = await HoldAsync(db, taskId, actor.UserId, target.Limit, cancellationToken);
@@ -40,6 +42,7 @@ public sealed class TaskClaims(
         actor.RequireLead("assign tasks");
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.LockAsync("task-holder:" + assigneeId, cancellationToken);
         var target = await FindAsync(db, taskId, cancellationToken);
         var assignee = await db.Users.AsNoTracking().Where(u => u.Id == assigneeId).Select(u => new { u.DisplayName, u.IsActive }).FirstOrDefaultAsync(cancellationToken)
                        ?? throw PortalError.NotFound("There is no such user to assign the task to.");

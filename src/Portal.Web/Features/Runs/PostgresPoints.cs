@@ -1,0 +1,58 @@
+using System.Data.Common;
+using Npgsql;
+using NpgsqlTypes;
+using Portal.Contracts;
+
+namespace Portal.Web.Features.Runs;
+
+/// <summary>
+/// The metric writer's PostgreSQL path: a group's points go into a per-connection staging table by binary COPY
+/// (the fastest way into PostgreSQL), then into the points table by one INSERT ... SELECT ... ON CONFLICT DO NOTHING,
+/// which keeps each (run, name, step) once whichever instance or retry sends it. RETURNING names the points that
+/// were new, for the live fan-out.
+/// </summary>
+internal sealed class PostgresPoints
+{
+    private const string Staging = "metric_points_staging";
+    private readonly NpgsqlConnection _connection;
+
+    public PostgresPoints(NpgsqlConnection connection)
+    {
+        _connection = connection;
+        // Created outside any transaction, so a rolled-back group cannot take it away; emptied by every commit.
+        using var create = new NpgsqlCommand($"""
+            CREATE TEMP TABLE IF NOT EXISTS {Staging} ("RunId" bigint NOT NULL, "Name" text NOT NULL, "Step" bigint NOT NULL,
+              "Value" double precision NOT NULL, "WallTime" timestamptz NOT NULL) ON COMMIT DELETE ROWS
+            """, connection);
+        create.ExecuteNonQuery();
+    }
+
+    /// <summary>Stores the points inside <paramref name="transaction"/>; returns the keys of those that were new.</summary>
+    public HashSet<(long RunId, string Name, long Step)> Store(IEnumerable<(long RunId, MetricPointDto Point)> points, DbTransaction transaction)
+    {
+        using (var import = _connection.BeginBinaryImport(
+                   $"""COPY {Staging} ("RunId", "Name", "Step", "Value", "WallTime") FROM STDIN (FORMAT BINARY)"""))
+        {
+            foreach (var (runId, p) in points)
+            {
+                import.StartRow();
+                import.Write(runId, NpgsqlDbType.Bigint);
+                import.Write(p.Name, NpgsqlDbType.Text);
+                import.Write(p.Step, NpgsqlDbType.Bigint);
+                import.Write(NaNSentinel.ToStored(p.Value), NpgsqlDbType.Double);
+                import.Write(p.WallTime.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+            }
+            import.Complete();
+        }
+        using var insert = new NpgsqlCommand($"""
+            INSERT INTO "MetricPoints" ("RunId", "Name", "Step", "Value", "WallTime")
+            SELECT "RunId", "Name", "Step", "Value", "WallTime" FROM {Staging}
+            ON CONFLICT ("RunId", "Name", "Step") DO NOTHING
+            RETURNING "RunId", "Name", "Step"
+            """, _connection, (NpgsqlTransaction)transaction);
+        var inserted = new HashSet<(long, string, long)>();
+        using var reader = insert.ExecuteReader();
+        while (reader.Read()) inserted.Add((reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2)));
+        return inserted;
+    }
+}
