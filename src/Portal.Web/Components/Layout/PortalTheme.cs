@@ -12,6 +12,12 @@ public static class PortalTheme
             Secondary = "#c2185b",
             AppbarBackground = "#1f3b57",
         },
+        PaletteDark = new PaletteDark
+        {
+            Primary = "#8ab4e0",
+            Secondary = "#f48fb1",
+            AppbarBackground = "#16283b",
+        },
         Typography = new Typography
         {
             Default = new DefaultTypography { FontFamily = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"] },

@@ -1,0 +1,127 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Deque.AxeCore.Commons;
+using Deque.AxeCore.Playwright;
+using Microsoft.AspNetCore.Components;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+using Portal.Testing;
+
+namespace Portal.Browser.Tests.Pages;
+
+/// <summary>
+/// Every page of the portal, found from the @page routes in the assembly and filled with the demo's ids, opened in
+/// Chromium as the technical lead (who may see every page): no page scrolls sideways on a 390 px phone, and axe-core
+/// finds no serious or critical accessibility violation.
+/// </summary>
+public sealed partial class EveryPageTests(PortalAppFactory app, BrowserFixture browser) : IClassFixture<PortalAppFactory>, IClassFixture<BrowserFixture>
+{
+    private async Task<IReadOnlyList<string>> AddressesAsync()
+    {
+        _ = app.ServerAddress;
+        var ids = await app.WithDbAsync(async db =>
+        {
+            var project = await db.Projects.Where(p => p.Name == "YOLOv4").Select(p => p.Id).SingleAsync();
+            return new Dictionary<string, long>
+            {
+                ["ProjectId"] = project,
+                ["DocumentId"] = await db.DesignDocuments.Where(d => d.ProjectId == project).OrderBy(d => d.Id).Select(d => d.Id).FirstAsync(),
+                ["ReleaseId"] = await db.Releases.OrderBy(r => r.Id).Select(r => r.Id).FirstAsync(),
+                ["RunId"] = await db.Runs.Where(r => r.Recipe == "differential").OrderBy(r => r.Id).Select(r => r.Id).FirstAsync(),
+            };
+        });
+        var routes = typeof(Program).Assembly.GetTypes()
+            .SelectMany(t => t.GetCustomAttributes<RouteAttribute>())
+            .Select(r => r.Template)
+            .Where(t => t != "/account/login")
+            .Distinct().Order(StringComparer.Ordinal).ToList();
+        return routes.Select(t => Parameter().Replace(t, m => ids.TryGetValue(m.Groups[1].Value, out var id)
+            ? id.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : throw new InvalidOperationException($"No demo id for {m.Value} in {t}"))).ToList();
+    }
+
+    private async Task<IPage> OpenAsync(IPage page, string address)
+    {
+        await page.GotoAsync(address.TrimStart('/'));
+        await BrowserFixture.WaitForCircuitAsync(page);
+        // The page's own content has rendered once a heading or an alert is in the main area.
+        try { await page.Locator(".mud-main-content :is(h1, h2, h3, h4, h5, h6, .mud-alert)").First.WaitForAsync(); }
+        catch (TimeoutException e) { throw new InvalidOperationException($"{address} showed no heading", e); }
+        return page;
+    }
+
+    [Fact]
+    public async Task No_page_scrolls_sideways_on_a_390_pixel_phone()
+    {
+        var addresses = await AddressesAsync();
+        Assert.True(addresses.Count >= 20, $"only {addresses.Count} pages found");
+        var page = await browser.SignInAsync(app.ServerAddress, "techlead");
+        await page.SetViewportSizeAsync(390, 844);
+        var wide = new List<string>();
+        foreach (var address in addresses)
+        {
+            await OpenAsync(page, address);
+            var (scroll, client) = await page.EvaluateAsync<(int, int)>("() => [document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]");
+            if (scroll > client) wide.Add($"{address}: {scroll} px wide in {client}");
+        }
+        Assert.True(wide.Count == 0, string.Join("\n", wide));
+        // Signing out stays in reach on the phone.
+        Assert.True(await page.Locator("button:has-text('Sign out')").IsVisibleAsync());
+    }
+
+    [Fact]
+    public async Task Axe_finds_no_serious_or_critical_violation_on_any_page()
+    {
+        var addresses = await AddressesAsync();
+        var page = await browser.SignInAsync(app.ServerAddress, "techlead");
+        var found = new List<string>();
+        foreach (var address in addresses)
+        {
+            await OpenAsync(page, address);
+            var result = await page.RunAxe();
+            foreach (var v in result.Violations.Where(v => v.Impact is "serious" or "critical"))
+                found.Add($"{address}: {v.Id} ({v.Impact}) {v.Help} at {string.Join(" | ", v.Nodes.Take(3).Select(n => n.Target?.ToString()))}");
+        }
+        Assert.True(found.Count == 0, string.Join("\n", found));
+    }
+
+    [Fact]
+    public async Task An_unknown_address_shows_the_not_found_page_with_a_way_back()
+    {
+        var page = await browser.SignInAsync(app.ServerAddress, "member1");
+        var response = await page.GotoAsync("no/such/page");
+        Assert.Equal(404, response!.Status);
+        await page.WaitForSelectorAsync("[data-testid=not-found] >> text=There is nothing at this address");
+        Assert.NotNull(await page.QuerySelectorAsync("[data-testid=not-found] a[href='my-tasks']"));
+    }
+
+    [Fact]
+    public async Task The_theme_follows_the_system_until_the_user_chooses_and_the_choice_is_kept()
+    {
+        var server = app.ServerAddress;
+        var page = await browser.SignInAsync(server, "member1");
+        await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
+        await page.ReloadAsync();
+        await BrowserFixture.WaitForCircuitAsync(page);
+        await page.WaitForFunctionAsync(IsDark);
+        Assert.Equal("system", await page.GetAttributeAsync("[data-testid=theme-toggle]", "data-theme"));
+
+        await page.ClickAsync("[data-testid=theme-toggle]"); // system -> light
+        await page.WaitForSelectorAsync("[data-testid=theme-toggle][data-theme=light]");
+        await BrowserFixture.WaitForCircuitAsync(page);
+        await page.WaitForFunctionAsync($"() => !({IsDark})()");
+
+        await page.ClickAsync("[data-testid=theme-toggle]"); // light -> dark, kept across a reload
+        await page.WaitForSelectorAsync("[data-testid=theme-toggle][data-theme=dark]");
+        await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Light });
+        await page.ReloadAsync();
+        await BrowserFixture.WaitForCircuitAsync(page);
+        await page.WaitForFunctionAsync(IsDark);
+    }
+
+    // The page background is dark when its colour channels together stay under half of white.
+    private const string IsDark = "() => { const c = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number); return c[0] + c[1] + c[2] < 384; }";
+
+    [GeneratedRegex(@"\{(\w+)(:\w+)?\}")]
+    private static partial Regex Parameter();
+}
