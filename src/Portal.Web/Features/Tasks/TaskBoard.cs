@@ -102,13 +102,13 @@ public sealed class TaskBoard(IDbContextFactory<PortalDbContext> dbFactory, Mark
             t.Component, t.EstimateHours, t.Status, t.AssigneeId, row.AssigneeName, t.UpdatedAt, t.Version);
     }
 
-    /// <summary>The tasks <paramref name="actor"/> holds in every project, not yet done; the current work first.</summary>
-    public async Task<IReadOnlyList<MyTask>> MineAsync(Actor actor, CancellationToken cancellationToken = default)
+    /// <summary>The tasks the user holds in every project, not yet done; a read, so it takes the id rather than an acting user.</summary>
+    public async Task<IReadOnlyList<MyTask>> MineAsync(string userId, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         return await (
                 from t in db.Tasks.AsNoTracking()
-                where t.AssigneeId == actor.UserId && t.Status != ProjectTaskStatus.Done
+                where t.AssigneeId == userId && t.Status != ProjectTaskStatus.Done
                 join p in db.Projects on t.ProjectId equals p.Id
                 orderby p.Name, t.Status, t.Stage, t.Id
                 select new MyTask(t.Id, p.Id, p.Name, t.Title, t.Stage, t.Component, t.Status, t.UpdatedAt))
