@@ -69,7 +69,10 @@ internal static class ConfigJson
         if (e.Message.Contains("could not be mapped", StringComparison.Ordinal))
             return $"'{where}' is not a setting of this recipe.";
         if (e.Message.Contains("could not be converted", StringComparison.Ordinal))
-            return where.Length > 0 ? $"'{where}' has a value of the wrong type." : "it must be a JSON object.";
-        return e.Message;
+            return where.Length > 0 ? $"'{where}' has a value of the wrong type." : "it must be a JSON object, like {\"epochs\": 3}.";
+        // The parser's own message names its internals (tokens, byte positions): say where and what to look for.
+        var line = (e.LineNumber ?? 0) + 1;
+        var column = (e.BytePositionInLine ?? 0) + 1;
+        return $"it is not JSON at line {line}, column {column}: look for a missing comma, quote or brace, or a comma after the last setting.";
     }
 }

@@ -136,6 +136,9 @@ public static class PortalServices
         if (!app.Environment.IsDevelopment()) app.UseHsts();
         // Files of the top-level wwwroot are served before routing, so no page route can shadow them.
         app.UseStaticFiles();
+        // An address no page or endpoint answers shows the portal's not-found page; APIs and hubs keep their bare status codes.
+        app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api") && !c.Request.Path.StartsWithSegments("/hubs") && !c.Request.Path.StartsWithSegments("/_blazor"),
+            b => b.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();

@@ -25,6 +25,19 @@ public static class DisplayNames
         _ => stage.ToString(),
     };
 
+    /// <summary>The stage's name for a sentence, without its number.</summary>
+    public static string Name(this ReproductionStage stage) => stage.Label() is var label && label.IndexOf(" · ", StringComparison.Ordinal) is var at and >= 0
+        ? label[(at + 3)..]
+        : label;
+
+    /// <summary>"1 claim", "2 claims": a count with its noun in the right number.</summary>
+    public static string Count(int count, string noun, string? plural = null) =>
+        $"{count} {(count == 1 ? noun : plural ?? noun + "s")}";
+
+    /// <summary>"The claim" for one, "All 3 claims" for more.</summary>
+    public static string AllOf(int count, string noun, string? plural = null) =>
+        count == 1 ? $"The {noun}" : $"All {count} {plural ?? noun + "s"}";
+
     public static string Label(this ProjectTaskStatus status) => status switch
     {
         ProjectTaskStatus.InReview => "In review",

@@ -33,13 +33,15 @@ public sealed class ReleaseJourneyTests : IClassFixture<PortalAppFactory>, IClas
         await Expect(lead, "gate-Reproducibility", "Fail");
         Assert.Equal("2 of 2 claims not reproduced within ±0.5.", await lead.InnerTextAsync("[data-testid=gate-Reproducibility] [data-testid=gate-summary]"));
         Assert.Contains("AP on COCO test-dev (paper 40.0): no chosen succeeded run on test-dev.", await lead.InnerTextAsync("[data-testid=gate-Reproducibility]"));
-        Assert.Equal("0 qualifying run(s) with different seeds; 3 required.", await lead.InnerTextAsync("[data-testid=gate-Seeds] [data-testid=gate-summary]"));
+        Assert.Equal("0 qualifying runs with different seeds; 3 required.", await lead.InnerTextAsync("[data-testid=gate-Seeds] [data-testid=gate-summary]"));
         Assert.Contains("Intended use", await lead.InnerTextAsync("[data-testid=gate-ModelCard] [data-testid=gate-summary]"));
         Assert.Equal("Fail", await lead.GetAttributeAsync("[data-testid=gate-Design]", "data-state"));
 
-        // Approving now is refused with the failing gates, and nothing is recorded.
-        await lead.ClickAsync("[data-testid=approve]");
-        await lead.WaitForSelectorAsync(".mud-snackbar >> text=/cannot be approved while gates fail/");
+        // Approving is not offered while gates fail, and the page says which ones.
+        Assert.True(await lead.IsDisabledAsync("[data-testid=approve]"));
+        var blocked = await lead.InnerTextAsync("[data-testid=approve-blocked]");
+        Assert.Contains("Reproducibility", blocked);
+        Assert.Contains("Design", blocked);
         Assert.Equal(0, await _app.WithDbAsync(db => db.ReleaseApprovals.CountAsync()));
 
         // The team completes the evidence; the open page follows without a reload.
@@ -47,9 +49,7 @@ public sealed class ReleaseJourneyTests : IClassFixture<PortalAppFactory>, IClas
         foreach (var gate in new[] { "Stages", "Design", "Reproducibility", "Seeds", "IndependentRerun", "ModelCard", "ReferenceMatch" })
             await Expect(lead, $"gate-{gate}", "Pass");
         await Expect(lead, "gate-SignOff", "Fail");
-        // The refusal's snackbar lists every failing gate and can lie over the button until it closes.
-        foreach (var close in await lead.Locator(".mud-snackbar button").AllAsync()) await close.ClickAsync();
-        await lead.Locator(".mud-snackbar").First.WaitForAsync(new() { State = WaitForSelectorState.Detached });
+        await lead.Locator("[data-testid=approve-blocked]").WaitForAsync(new() { State = WaitForSelectorState.Detached });
 
         await lead.ClickAsync("[data-testid=approve]");
         await lead.WaitForSelectorAsync("[data-testid=gate-SignOff] >> text=1 of 2 lead approvals.");

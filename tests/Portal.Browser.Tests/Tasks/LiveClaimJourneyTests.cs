@@ -33,7 +33,7 @@ public sealed class LiveClaimJourneyTests : IClassFixture<PortalAppFactory>, ICl
     private async Task<IPage> OpenBoardAsync(string user, long projectId)
     {
         var page = await _browser.SignInAsync(_app.ServerAddress, user);
-        await page.GotoAsync($"projects/{projectId}/board");
+        await page.GotoAsync($"projects/{projectId}/board?view=table");
         await BrowserFixture.WaitForCircuitAsync(page);
         await page.WaitForSelectorAsync("[data-testid=task-row]");
         return page;
@@ -82,9 +82,9 @@ public sealed class LiveClaimJourneyTests : IClassFixture<PortalAppFactory>, ICl
         var page = await OpenBoardAsync("member3", projectId);
 
         Assert.Contains("limit of 3", await page.InnerTextAsync("[data-testid=claim-limit]"));
-        await page.ClickAsync($"tr[data-task-id='{target}'] [data-testid=task-claim]");
-
-        await page.WaitForSelectorAsync(".mud-snackbar >> text=which is its limit");
+        // The claim button is there but disabled, with the reason on hover.
+        Assert.True(await page.IsDisabledAsync($"tr[data-task-id='{target}'] [data-testid=task-claim]"));
+        Assert.Contains("limit of 3", await page.GetAttributeAsync($"tr[data-task-id='{target}'] [data-testid=claim-blocked]", "title"));
         Assert.Equal("Open", await page.GetAttributeAsync($"tr[data-task-id='{target}']", "data-status"));
         Assert.Equal(ProjectTaskStatus.Open, await _app.WithDbAsync(db => db.Tasks.Where(t => t.Id == target).Select(t => t.Status).SingleAsync()));
     }

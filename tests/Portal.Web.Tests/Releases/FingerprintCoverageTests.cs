@@ -26,7 +26,7 @@ public sealed class FingerprintCoverageTests : IAsyncLifetime
         await _bed.Releases.UpdateAsync(_bed.Lead1, id, ReleaseTestBed.Input() with { RequiredApprovals = 1 });
 
         var view = await _bed.Releases.GetAsync(id);
-        Assert.Equal("0 of 1 lead approvals.", view.Gates.Single(g => g.Kind == GateKind.SignOff).Summary);
+        Assert.Equal("0 of 1 lead approval.", view.Gates.Single(g => g.Kind == GateKind.SignOff).Summary);
         Assert.False(view.AllGatesPass);
         Assert.NotNull(Assert.Single(view.Decisions).ClearedAt);
     }

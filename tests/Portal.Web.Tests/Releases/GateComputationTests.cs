@@ -43,10 +43,10 @@ public sealed class GateComputationTests : IAsyncLifetime
         var failing = await GateAsync(outside, GateKind.Reproducibility);
 
         Assert.True(passing.Passed, passing.Summary);
-        Assert.Contains(passing.Details, d => d.StartsWith("AP on COCO test-dev (paper 40.0): mean 39.7 over 2 run(s), gap -0.3, within ±0.5."));
+        Assert.Contains(passing.Details, d => d.StartsWith("AP on COCO test-dev (paper 40.0): mean 39.7 over 2 runs, gap -0.3, within ±0.5."));
         Assert.False(failing.Passed);
         Assert.Equal("1 of 2 claims not reproduced within ±0.5.", failing.Summary);
-        Assert.Contains(failing.Details, d => d.Contains("mean 39.1 over 2 run(s), gap -0.9, outside ±0.5."));
+        Assert.Contains(failing.Details, d => d.Contains("mean 39.1 over 2 runs, gap -0.9, outside ±0.5."));
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public sealed class GateComputationTests : IAsyncLifetime
 
         Assert.False(gate.Passed);
         Assert.Contains(gate.Details, d => d == "AP on COCO test-dev (paper 40.0): no chosen succeeded run on test-dev.");
-        Assert.Contains(gate.Details, d => d == "AP: 3 run(s) on val (mean 40.1) not counted: the paper's number is on test-dev.");
+        Assert.Contains(gate.Details, d => d == "AP: 3 runs on val (mean 40.1) not counted: the paper's number is on test-dev.");
         Assert.False(view.Gates.Single(g => g.Kind == GateKind.Seeds).Passed);
         Assert.All(view.Claims, c => Assert.Empty(c.Counted));
     }
@@ -95,7 +95,7 @@ public sealed class GateComputationTests : IAsyncLifetime
         var gate = await GateAsync(id, GateKind.Seeds);
 
         Assert.False(gate.Passed);
-        Assert.Equal("2 qualifying run(s) with different seeds; 3 required.", gate.Summary);
+        Assert.Equal("2 qualifying runs with different seeds; 3 required.", gate.Summary);
         Assert.Contains("AP: mean 40.0, std 0.2 over seeds 1, 2.", gate.Details);
     }
 
@@ -114,7 +114,7 @@ public sealed class GateComputationTests : IAsyncLifetime
         Assert.False(gate.Passed);
         Assert.Equal("Every qualifying run was started by Max Member; another member must re-run it.", gate.Summary);
         Assert.True(view.Gates.Single(g => g.Kind == GateKind.Seeds).Passed);
-        Assert.Contains(view.Gates.Single(g => g.Kind == GateKind.Reproducibility).Details, d => d.EndsWith("is Failed, not counted."));
+        Assert.Contains(view.Gates.Single(g => g.Kind == GateKind.Reproducibility).Details, d => d.EndsWith("is failed, not counted."));
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public sealed class GateComputationTests : IAsyncLifetime
         var task = await _bed.AddTaskAsync(ReproductionStage.Training, ModelComponent.Loss, ProjectTaskStatus.Claimed);
         var gate = await GateAsync(id, GateKind.Stages);
         Assert.False(gate.Passed);
-        Assert.Contains(gate.Details, d => d.StartsWith($"#{task} Loss work") && d.EndsWith("Claimed"));
+        Assert.Contains(gate.Details, d => d.StartsWith($"#{task} Loss work") && d.EndsWith("claimed"));
 
         await _bed.SetTaskStatusAsync(task, ProjectTaskStatus.Done);
         Assert.True((await GateAsync(id, GateKind.Stages)).Passed);

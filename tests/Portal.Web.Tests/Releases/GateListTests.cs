@@ -22,10 +22,10 @@ public sealed class GateListTests : BunitContext, IAsyncLifetime
         var release = new Release { Id = 7, ProjectId = 3, Name = "Net", Version = "1.0" };
         var gates = new List<GateResult>
         {
-            new(GateKind.Stages, "Stages", GateState.Pass, "All 4 tasks of 3 · Implementation are done.", [], "/projects/3/board"),
-            new(GateKind.Reproducibility, "Reproducibility", GateState.Fail, "1 of 1 claims not reproduced within ±0.5.",
-                ["AP: 3 run(s) on val (mean 21.21) not counted: the paper's number is on test-dev."], "/reproducibility/3"),
-            new(GateKind.ModelCard, "Model card", GateState.Fail, "1 section(s) to fill: Licence.", [], "#model-card"),
+            new(GateKind.Stages, "Stages", GateState.Pass, "All 4 tasks of the stage Implementation are done.", [], "/projects/3/board"),
+            new(GateKind.Reproducibility, "Reproducibility", GateState.Fail, "1 of 1 claim not reproduced within ±0.5.",
+                ["AP: 3 runs on val (mean 21.21) not counted: the paper's number is on test-dev."], "/reproducibility/3"),
+            new(GateKind.ModelCard, "Model card", GateState.Fail, "1 section to fill: Licence.", [], "#model-card"),
         };
         var view = new ReleaseView(release, new Project { Id = 3, Name = "Net" }, 0.5, gates, [], new string('a', 64), [], [], []);
 

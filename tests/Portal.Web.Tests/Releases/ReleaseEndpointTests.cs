@@ -53,8 +53,8 @@ public sealed class ReleaseEndpointTests : IClassFixture<PortalAppFactory>
         var html = WebUtility.HtmlDecode(await member.GetStringAsync($"releases/{id}"));
 
         Assert.Contains("YOLOv4-tiny 1.0.0-rc1", html);
-        Assert.Contains("AP: 3 run(s) on val (mean 21.21) not counted: the paper's number is on test-dev.", html);
-        Assert.Contains("AP50: 3 run(s) on val (mean 41.68) not counted", html);
+        Assert.Contains("AP: 3 runs on val (mean 21.21) not counted: the paper's number is on test-dev.", html);
+        Assert.Contains("AP50: 3 runs on val (mean 41.68) not counted", html);
         Assert.DoesNotContain("data-testid=\"approve\"", html);
     }
 

@@ -146,7 +146,7 @@ public sealed class SignOffTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<PortalError>(() => _bed.SignOff.ApproveAsync(_bed.Lead1, id));
 
         Assert.Equal(PortalErrorKind.Validation, error.Kind);
-        Assert.Equal("The release cannot be approved while gates fail: Model card: 1 section(s) to fill: Licence.", error.Message);
+        Assert.Equal("The release cannot be approved while gates fail: Model card: 1 section to fill: Licence.", error.Message);
         Assert.Equal(before, await CountsAsync(id));
     }
 

@@ -57,6 +57,6 @@ public sealed class ReproducibilityPageTests : IClassFixture<PortalAppFactory>
         var html = WebUtility.HtmlDecode(await member.GetStringAsync("reproducibility"));
 
         Assert.Contains("no run on test-dev", html);
-        Assert.Contains("val: 5 run(s), best 21.24, mean 20.524", html);
+        Assert.Contains("val: 5 runs, best 21.24, mean 20.524", html);
     }
 }

@@ -20,6 +20,7 @@ public sealed class BoardComponentTests : BoardComponentContext
     {
         ActAs(actor);
         Render<MudSnackbarProvider>();
+        Services.GetRequiredService<NavigationManager>().NavigateTo($"projects/{Db.ProjectId}/board?view=table");
         return Render<Board>(p => p.Add(b => b.ProjectId, Db.ProjectId));
     }
 
@@ -68,6 +69,7 @@ public sealed class BoardComponentTests : BoardComponentContext
             Assert.Equal(Db.Members[0].DisplayName, board.Find($"tr[data-task-id='{id}'] [data-testid=task-holder]").TextContent);
         });
         Assert.Equal(Db.Members[0].UserId, (await Db.TaskAsync(id)).AssigneeId);
+        Assert.Contains(Services.GetRequiredService<ISnackbar>().ShownSnackbars, s => s.Message == "Claimed “Checklist: NMS thresholds”: it is yours.");
     }
 
     [Fact]
@@ -84,7 +86,7 @@ public sealed class BoardComponentTests : BoardComponentContext
     }
 
     [Fact]
-    public async Task A_member_at_the_limit_sees_why_and_a_claim_attempt_leaves_the_task_open()
+    public async Task A_member_at_the_limit_sees_why_and_the_claim_buttons_are_disabled_with_the_reason()
     {
         var member = Db.Members[0];
         for (var i = 0; i < 3; i++) await Db.Claims.ClaimAsync(member, await Db.AddTaskAsync($"held {i}"));
@@ -92,10 +94,10 @@ public sealed class BoardComponentTests : BoardComponentContext
         var board = RenderBoard(member);
 
         board.WaitForAssertion(() => Assert.Contains("limit of 3", board.Find("[data-testid=claim-limit]").TextContent));
-        await board.Find($"tr[data-task-id='{id}'] [data-testid=task-claim]").ClickAsync(new());
-
+        Assert.True(board.Find($"tr[data-task-id='{id}'] [data-testid=task-claim]").HasAttribute("disabled"));
+        Assert.Equal("You hold 3 of this project's limit of 3 claimed tasks: finish or unclaim one before claiming another.",
+            board.Find($"tr[data-task-id='{id}'] [data-testid=claim-blocked]").GetAttribute("title"));
         Assert.Equal(ProjectTaskStatus.Open, (await Db.TaskAsync(id)).Status);
-        board.WaitForAssertion(() => Assert.Equal("Open", board.Find($"tr[data-task-id='{id}'] [data-testid=task-status]").TextContent));
     }
 
     [Fact]

@@ -11,7 +11,20 @@ public static class AccountEndpoints
     {
         app.MapPost("/account/login", SignIn).AllowAnonymous();
         app.MapPost("/account/logout", SignOut).RequireAntiforgeryToken();
+        app.MapPost("/account/theme", ChooseTheme).RequireAntiforgeryToken();
         return app;
+    }
+
+    /// <summary>Keeps the user's light, dark or system theme in a cookie of its own, read when a page is first served.</summary>
+    private static IResult ChooseTheme([FromForm] string? theme, [FromForm] string? returnUrl, HttpContext http)
+    {
+        var choice = Components.ThemeChoice.FromCookie(theme);
+        if (choice is null) http.Response.Cookies.Delete(Components.ThemeChoice.CookieName);
+        else http.Response.Cookies.Append(Components.ThemeChoice.CookieName, choice, new CookieOptions
+        {
+            HttpOnly = true, IsEssential = true, SameSite = SameSiteMode.Lax, Secure = http.Request.IsHttps, MaxAge = TimeSpan.FromDays(365),
+        });
+        return Results.Redirect(IsLocal(returnUrl) ? returnUrl! : "/");
     }
 
     private static async Task<IResult> SignIn(

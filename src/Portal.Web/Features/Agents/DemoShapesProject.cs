@@ -34,7 +34,8 @@ public sealed class DemoShapesProject(IConfiguration configuration, TimeProvider
             PaperTitle = "Reference measurement of the portal's detector recipe (synthetic shapes)",
             PaperAuthors = "Portal team",
             PaperYear = 2026,
-            PaperUrl = "https://example.org/portal/docs/demo-shapes-reference",
+            // No paper to link to: the reference is a measurement described in the repository (docs/demo-shapes-reference.md).
+            PaperUrl = "",
             // Same unit as the claim and the runs' AP50 (a fraction): 0.02 is two AP points.
             Tolerance = 0.02,
             Stage = ReproductionStage.Training,

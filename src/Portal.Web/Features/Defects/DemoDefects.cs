@@ -1,5 +1,6 @@
 using Portal.Web.Data;
 using Portal.Web.Features.Demo;
+using Portal.Web.Features.Projects;
 using Portal.Web.Features.Runs;
 using Portal.Web.Features.Tasks;
 
@@ -42,8 +43,11 @@ internal sealed class DemoDefects(TimeProvider clock) : IDemoContributor
         {
             var runs = db.Runs.Local.Where(r => r.ProjectId == project.Id).OrderBy(r => r.Id).ToList();
             var day = 0;
-            foreach (var t in Template)
+            // A project at the release stage fixed and verified what it met; its defects no longer block.
+            var released = project.Stage == ReproductionStage.Release;
+            foreach (var template in Template)
             {
+                var t = released ? template with { Status = DefectStatus.Verified } : template;
                 var task = db.Tasks.Local.FirstOrDefault(x => x.ProjectId == project.Id && x.Title.StartsWith(t.TaskStart, StringComparison.Ordinal));
                 var run = t.Stage == DefectStage.Training ? runs.FirstOrDefault(r => r.Status == RunStatus.Failed) : null;
                 db.Defects.Add(new Defect

@@ -56,7 +56,7 @@ public sealed record ReleaseEvidence(
 }
 
 /// <summary>
-/// The seven gates, computed from evidence and never stored. Pure functions so they can be tested on crafted
+/// The nine gates, computed from evidence and never stored. Pure functions so they can be tested on crafted
 /// evidence and shown identically on every page.
 /// </summary>
 public static class ReleaseGates
@@ -101,16 +101,17 @@ public static class ReleaseGates
     public static GateResult Stages(ReleaseEvidence e)
     {
         var link = $"/projects/{e.Project.Id}/board";
-        var stages = string.Join(", ", e.Release.RequiredStages.OrderBy(s => s).Select(s => s.Label()));
+        var required = e.Release.RequiredStages.Order().ToList();
+        var stages = (required.Count == 1 ? "the stage " : "the stages ") + string.Join(", ", required.Select(s => s.Name()));
         var open = e.StageTasks.Where(t => t.Status != ProjectTaskStatus.Done).OrderBy(t => t.Stage).ThenBy(t => t.Id).ToList();
         if (e.Release.RequiredStages.Count == 0)
             return new(GateKind.Stages, "Stages", GateState.Pass, "The release requires no stage.", [], link);
         if (e.StageTasks.Count == 0)
             return new(GateKind.Stages, "Stages", GateState.Pass, $"No task in {stages}: nothing is left open.", [], link);
         if (open.Count == 0)
-            return new(GateKind.Stages, "Stages", GateState.Pass, $"All {e.StageTasks.Count} tasks of {stages} are done.", [], link);
-        return new(GateKind.Stages, "Stages", GateState.Fail, $"{open.Count} of {e.StageTasks.Count} tasks of {stages} are not done.",
-            open.Select(t => $"#{t.Id} {t.Title} ({t.Stage.Label()}): {t.Status}").ToList(), link);
+            return new(GateKind.Stages, "Stages", GateState.Pass, $"{DisplayNames.AllOf(e.StageTasks.Count, "task")} of {stages} {(e.StageTasks.Count == 1 ? "is" : "are")} done.", [], link);
+        return new(GateKind.Stages, "Stages", GateState.Fail, $"{open.Count} of {DisplayNames.Count(e.StageTasks.Count, "task")} of {stages} {(open.Count == 1 ? "is" : "are")} not done.",
+            open.Select(t => $"#{t.Id} {t.Title} ({t.Stage.Name()}): {t.Status.Label().ToLowerInvariant()}").ToList(), link);
     }
 
     public static GateResult Design(ReleaseEvidence e)
@@ -120,14 +121,14 @@ public static class ReleaseGates
         // Infrastructure is operations work, not a designed component of the model.
         var documented = e.Designs.Where(d => d.Component is not null).Select(d => d.Component!.Value).ToHashSet();
         foreach (var missing in e.TaskComponents.Where(c => c != ModelComponent.Infrastructure && !documented.Contains(c)).Distinct().Order())
-            details.Add($"{missing}: no design document.");
+            details.Add($"{missing.Label()}: no design document.");
         foreach (var d in e.Designs.Where(d => d.State != DesignDocumentState.Approved).OrderBy(d => d.DocumentId))
-            details.Add($"{d.Title} ({d.Component?.ToString() ?? "project"}): {StateText(d.State)} at version {d.LatestVersion}.");
+            details.Add($"{d.Title} ({d.Component?.Label() ?? "project"}): {StateText(d.State)} at version {d.LatestVersion}.");
         if (e.Designs.Count == 0)
             return new(GateKind.Design, "Design", GateState.Fail, "No design document yet.", details, link);
         return details.Count == 0
-            ? new(GateKind.Design, "Design", GateState.Pass, $"All {e.Designs.Count} design documents are approved at their latest version.", [], link)
-            : new(GateKind.Design, "Design", GateState.Fail, $"{details.Count} design item(s) not approved at the latest version.", details, link);
+            ? new(GateKind.Design, "Design", GateState.Pass, $"{DisplayNames.AllOf(e.Designs.Count, "design document")} {(e.Designs.Count == 1 ? "is" : "are")} approved at the latest version.", [], link)
+            : new(GateKind.Design, "Design", GateState.Fail, $"{DisplayNames.Count(details.Count, "design item")} not approved at the latest version.", details, link);
     }
 
     public static GateResult Reproducibility(ReleaseEvidence e, IReadOnlyList<ClaimResult> claims)
@@ -141,19 +142,19 @@ public static class ReleaseGates
         {
             var what = $"{c.Claim.Metric} on {c.Claim.Dataset} {c.Claim.Split} (paper {F(c.Claim.Value)})";
             if (c.Mean is { } mean)
-                details.Add($"{what}: mean {F(mean)} over {c.Counted.Count} run(s), gap {Signed(mean - c.Claim.Value)}, " +
+                details.Add($"{what}: mean {F(mean)} over {DisplayNames.Count(c.Counted.Count, "run")}, gap {Signed(mean - c.Claim.Value)}, " +
                             (c.Within ? $"within ±{tol}." : $"outside ±{tol}."));
             else
                 details.Add($"{what}: no chosen succeeded run on {c.Claim.Split}.");
             foreach (var split in c.OtherSplit.GroupBy(v => v.Split))
-                details.Add($"{c.Claim.Metric}: {split.Count()} run(s) on {split.Key} (mean {F(split.Average(v => v.Value))}) not counted: the paper's number is on {c.Claim.Split}.");
+                details.Add($"{c.Claim.Metric}: {DisplayNames.Count(split.Count(), "run")} on {split.Key} (mean {F(split.Average(v => v.Value))}) not counted: the paper's number is on {c.Claim.Split}.");
         }
         foreach (var run in e.ChosenRuns.Where(r => r.Status != RunStatus.Succeeded))
-            details.Add($"Run #{run.Id} is {run.Status}, not counted.");
+            details.Add($"Run #{run.Id} is {run.Status.ToString().ToLowerInvariant()}, not counted.");
         var passed = claims.All(c => c.Within);
         var failing = claims.Count(c => !c.Within);
         return new(GateKind.Reproducibility, "Reproducibility", passed ? GateState.Pass : GateState.Fail,
-            passed ? $"All {claims.Count} claims reproduced within ±{tol} (mean over seeds)." : $"{failing} of {claims.Count} claims not reproduced within ±{tol}.",
+            passed ? $"{DisplayNames.AllOf(claims.Count, "claim")} reproduced within ±{tol} (mean over seeds)." : $"{failing} of {DisplayNames.Count(claims.Count, "claim")} not reproduced within ±{tol}.",
             details, link);
     }
 
@@ -166,7 +167,7 @@ public static class ReleaseGates
             .ToList();
         var passed = seeds >= e.Release.MinSeeds;
         return new(GateKind.Seeds, "Seeds", passed ? GateState.Pass : GateState.Fail,
-            $"{seeds} qualifying run(s) with different seeds; {e.Release.MinSeeds} required.", details, link);
+            $"{DisplayNames.Count(seeds, "qualifying run")} with different seeds; {e.Release.MinSeeds} required.", details, link);
     }
 
     public static GateResult Independent(ReleaseEvidence e, IReadOnlyList<Run> qualifying)
@@ -188,7 +189,7 @@ public static class ReleaseGates
         var unfilled = ModelCardTemplate.UnfilledSections(e.Release.ModelCardMarkdown);
         return unfilled.Count == 0
             ? new(GateKind.ModelCard, "Model card", GateState.Pass, "Every section of the model card is filled.", [], "#model-card")
-            : new(GateKind.ModelCard, "Model card", GateState.Fail, $"{unfilled.Count} section(s) to fill: {string.Join(", ", unfilled)}.",
+            : new(GateKind.ModelCard, "Model card", GateState.Fail, $"{DisplayNames.Count(unfilled.Count, "section")} to fill: {string.Join(", ", unfilled)}.",
                 unfilled.Select(s => $"{s}: empty or still marked TODO.").ToList(), "#model-card");
     }
 
@@ -226,8 +227,8 @@ public static class ReleaseGates
         var blocking = (e.Defects ?? []).Where(d => d.Blocking && d.Open).OrderBy(d => d.Component).ThenBy(d => d.Id).ToList();
         return blocking.Count == 0
             ? new(GateKind.Defects, "Defects", GateState.Pass, "No open defect blocks the release.", [], link)
-            : new(GateKind.Defects, "Defects", GateState.Fail, $"{blocking.Count} open blocking defect(s).",
-                blocking.Select(d => $"#{d.Id} {d.Title} ({d.Component})").ToList(), link);
+            : new(GateKind.Defects, "Defects", GateState.Fail, $"{DisplayNames.Count(blocking.Count, "open blocking defect")}.",
+                blocking.Select(d => $"#{d.Id} {d.Title} ({d.Component.Label()})").ToList(), link);
     }
 
     /// <summary>Standing decisions on the current evidence: the latest of each lead that was not cleared.</summary>
@@ -242,7 +243,7 @@ public static class ReleaseGates
         var passed = rejections.Count == 0 && approvers.Count >= e.Release.RequiredApprovals;
         var summary = rejections.Count > 0
             ? $"Rejected by {string.Join(", ", rejections.Select(a => e.NameOf(a.LeadId)))}."
-            : $"{approvers.Count} of {e.Release.RequiredApprovals} lead approvals.";
+            : $"{approvers.Count} of {DisplayNames.Count(e.Release.RequiredApprovals, "lead approval")}.";
         return new(GateKind.SignOff, "Sign-off", passed ? GateState.Pass : GateState.Fail, summary, details, "#sign-off");
     }
 
@@ -299,8 +300,17 @@ public static class ReleaseGates
         return Math.Sqrt(values.Sum(v => (v.Value - mean) * (v.Value - mean)) / (values.Count - 1));
     }
 
-    public static string F(double value, string format = "0.0##") => value.ToString(format, CultureInfo.InvariantCulture);
-    public static string Signed(double value) => (value >= 0 ? "+" : "") + F(value);
+    public static string F(double value, string format = "0.0##") => Unsigned0(value.ToString(format, CultureInfo.InvariantCulture));
+
+    /// <summary>A gap with its sign; one that rounds to zero is written without a sign, never "-0.0".</summary>
+    public static string Signed(double value)
+    {
+        var text = F(value);
+        return text.StartsWith('-') || text.TrimStart('0', '.') == "" ? text : "+" + text;
+    }
+
+    // A tiny negative value formats as "-0.0": that is zero to the reader.
+    private static string Unsigned0(string text) => text.StartsWith('-') && text.AsSpan(1).Trim("0.").IsEmpty ? text[1..] : text;
 
     private static bool Same(string a, string b) => string.Equals(a.Trim(), b.Trim(), StringComparison.OrdinalIgnoreCase);
 

@@ -14,6 +14,7 @@ public static class ReleasesFeature
         services.AddScoped<ReleasePublisher>();
         services.AddScoped<Reproducibility.ReproducibilityService>();
         services.AddSingleton<IDemoContributor, DemoReleases>();
+        services.AddSingleton<IDemoContributor, DemoPublishableRelease>();
         return services;
     }
 

@@ -41,7 +41,7 @@ public sealed partial class RunService(IDbContextFactory<PortalDbContext> dbFact
         var config = string.IsNullOrWhiteSpace(request.ConfigJson) ? recipe.DefaultConfigJson : request.ConfigJson;
         if (config.Length > MaxConfigLength) throw PortalError.Validation($"The config is longer than {MaxConfigLength} characters.");
         var errors = RecipeCatalog.Validate(recipe.Name, config);
-        if (errors.Count > 0) throw PortalError.Validation("The config is not valid: " + string.Join(" ", errors));
+        if (errors.Count > 0) throw PortalError.Validation(string.Join(" ", errors.Select(e => e.StartsWith("config is not valid: ", StringComparison.Ordinal) ? "The c" + e[1..] : e)));
         var commit = string.IsNullOrWhiteSpace(request.Commit) ? null : request.Commit.Trim().ToLowerInvariant();
         if (commit is not null && !CommitPattern().IsMatch(commit))
             throw PortalError.Validation("A commit is a git hash of 7 to 40 hexadecimal characters.");

@@ -14,10 +14,29 @@ public partial class Board
     [Inject] private ProjectService Projects { get; set; } = default!;
     [Inject] private CurrentActor CurrentActor { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private NavigationManager Nav { get; set; } = default!;
 
     [Parameter] public long ProjectId { get; set; }
     /// <summary>A task to open, e.g. from an assignment notification's link.</summary>
     [SupplyParameterFromQuery(Name = "task")] public long? TaskId { get; set; }
+    /// <summary>"table" for the table; the columns per status otherwise. In the URL so a link or reload keeps it.</summary>
+    [SupplyParameterFromQuery(Name = "view")] public string? ViewMode { get; set; }
+    /// <summary>The table's order: stage (the default), title, status, estimate or holder.</summary>
+    [SupplyParameterFromQuery(Name = "sort")] public string? Sort { get; set; }
+
+    private const int CardsPerColumn = 60;
+
+    private static readonly (string Key, string Label)[] SortOptions =
+        [("stage", "Stage"), ("title", "Title"), ("status", "Status"), ("estimate", "Estimate"), ("holder", "Holder")];
+
+    private MudDropContainer<BoardRow>? _dropContainer;
+    private IReadOnlyList<BoardRow> _cards = [];
+
+    private bool IsTable => string.Equals(ViewMode, "table", StringComparison.OrdinalIgnoreCase);
+    private string SortKey => SortOptions.Any(o => o.Key == Sort) ? Sort! : "stage";
+    private IReadOnlyList<BoardRow> Cards => _cards;
+
+    private string? ClaimBlocked => _view is null ? null : TaskRules.ClaimBlockedReason(_view.HeldByMe, _view.ClaimLimit);
 
     private const int PrerenderedRows = 30;
 
@@ -34,6 +53,8 @@ public partial class Board
     private string? _assignTo;
     private string? _error;
 
+    private (long, string?, string?)? _loaded;
+
     private bool PanelOpen => _selected is not null || _editing is not null;
 
     protected override async Task OnParametersSetAsync()
@@ -41,9 +62,16 @@ public partial class Board
         try
         {
             _actor ??= await CurrentActor.GetAsync();
-            _project = await Projects.GetAsync(ProjectId);
-            await LoadRowsAsync();
-            if (TaskId is { } id) await SelectAsync(id);
+            // Opening a task changes only the address: the rows on screen stay as they are.
+            var key = (ProjectId, ViewMode, Sort);
+            if (_loaded != key || _view is null)
+            {
+                _project = await Projects.GetAsync(ProjectId);
+                await LoadRowsAsync();
+                _loaded = key;
+            }
+            if (TaskId is { } id && id != _selected?.Id) await SelectAsync(id);
+            else if (TaskId is null && _editing is null) _selected = null;
             _error = null;
         }
         catch (PortalError e) { _error = e.Message; }
@@ -52,7 +80,46 @@ public partial class Board
     private async Task LoadRowsAsync()
     {
         _view = await Tasks.GetAsync(_actor!, ProjectId, _filter);
-        _rows = _view.Rows as ICollection<BoardRow> ?? _view.Rows.ToList();
+        IEnumerable<BoardRow> rows = SortKey switch
+        {
+            "title" => _view.Rows.OrderBy(r => r.Title, StringComparer.CurrentCultureIgnoreCase),
+            "status" => _view.Rows.OrderBy(r => r.Status),
+            "estimate" => _view.Rows.OrderByDescending(r => r.EstimateHours ?? -1),
+            "holder" => _view.Rows.OrderBy(r => r.AssigneeName is null).ThenBy(r => r.AssigneeName, StringComparer.CurrentCultureIgnoreCase),
+            _ => _view.Rows,
+        };
+        _rows = rows as ICollection<BoardRow> ?? rows.ToList();
+        // A column shows its first cards; the table shows them all.
+        _cards = _rows.GroupBy(r => r.Status).SelectMany(g => g.Take(CardsPerColumn)).ToList();
+        _dropContainer?.Refresh();
+    }
+
+    private string BoardUrl(string? view, string? sort, long? task) => Nav.GetUriWithQueryParameters($"projects/{ProjectId}/board",
+        new Dictionary<string, object?> { ["view"] = view, ["sort"] = sort, ["task"] = task });
+
+    private string ViewUrl(string view) => BoardUrl(view == "table" ? "table" : null, view == "table" ? Sort : null, _selected?.Id);
+
+    private string TaskUrl(long taskId) => BoardUrl(ViewMode, Sort, taskId);
+
+    private void SortBy(string sort) => Nav.NavigateTo(BoardUrl(ViewMode, sort == "stage" ? null : sort, _selected?.Id));
+
+    /// <summary>Opens a task and puts it in the address, so the URL names what is on screen.</summary>
+    private async Task OpenAsync(long taskId)
+    {
+        await SelectAsync(taskId);
+        if (_selected?.Id == taskId) Nav.NavigateTo(TaskUrl(taskId));
+    }
+
+    private bool CanDrop(BoardRow row, string zone) =>
+        Enum.TryParse<ProjectTaskStatus>(zone, out var to) && TaskRules.MoveAction(_actor!, row.Status, to, row.AssigneeId) is { } action
+        && (action != TaskAction.Claim || ClaimBlocked is null);
+
+    /// <summary>A card dropped on another column: the move is the action the rules give for it, decided again by the services.</summary>
+    private async Task DroppedAsync(MudItemDropInfo<BoardRow> drop)
+    {
+        if (drop.Item is not { } row || !Enum.TryParse<ProjectTaskStatus>(drop.DropzoneIdentifier, out var to) || to == row.Status) return;
+        if (TaskRules.MoveAction(_actor!, row.Status, to, row.AssigneeId) is { } action) await ActAsync(action, row.Id);
+        else await RefreshAsync();
     }
 
     /// <summary>Another user changed something in this project: re-read what is on screen.</summary>
@@ -88,6 +155,7 @@ public partial class Board
 
     private Task ActAsync(TaskAction action, long taskId) => Try(async () =>
     {
+        var title = _rows.FirstOrDefault(r => r.Id == taskId)?.Title ?? _selected?.Title ?? $"#{taskId}";
         await (action switch
         {
             TaskAction.Claim => Claims.ClaimAsync(_actor!, taskId),
@@ -95,6 +163,13 @@ public partial class Board
             TaskAction.SubmitForReview => Claims.SubmitForReviewAsync(_actor!, taskId),
             _ => Claims.CompleteAsync(_actor!, taskId),
         });
+        Snackbar.Add(action switch
+        {
+            TaskAction.Claim => $"Claimed “{title}”: it is yours.",
+            TaskAction.Unclaim => $"Unclaimed “{title}”: it is open again.",
+            TaskAction.SubmitForReview => $"Sent “{title}” to review.",
+            _ => $"Marked “{title}” done.",
+        }, Severity.Success);
         await RefreshAsync();
     }, refreshOnError: true);
 
@@ -131,7 +206,11 @@ public partial class Board
 
     private void CancelEdit() => _editing = null;
 
-    private void ClosePanel() => _selected = null;
+    private void ClosePanel()
+    {
+        _selected = null;
+        Nav.NavigateTo(BoardUrl(ViewMode, Sort, null));
+    }
 
     private async Task Try(Func<Task> action, bool refreshOnError = false)
     {

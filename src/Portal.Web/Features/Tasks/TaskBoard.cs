@@ -28,6 +28,13 @@ public sealed record TaskDetail(
     ModelComponent Component, double? EstimateHours, ProjectTaskStatus Status, string? AssigneeId, string? AssigneeName,
     DateTimeOffset UpdatedAt, int Version);
 
+/// <summary>A task someone holds, with its project, for the page of one's tasks across projects.</summary>
+public sealed record MyTask(long Id, long ProjectId, string ProjectName, string Title, ReproductionStage Stage, ModelComponent Component,
+    ProjectTaskStatus Status, DateTimeOffset UpdatedAt);
+
+/// <summary>A project with work open to claim, for the empty state of one's tasks.</summary>
+public sealed record OpenWork(long ProjectId, string ProjectName, int OpenTasks);
+
 public sealed record Assignable(string UserId, string DisplayName, SubTeam? SubTeam);
 
 /// <summary>Reading the board: one query for the rows (assignee names joined in), one for the counts.</summary>
@@ -72,7 +79,8 @@ public sealed class TaskBoard(IDbContextFactory<PortalDbContext> dbFactory, Mark
                 from t in tasks
                 join u in db.Users on t.AssigneeId equals u.Id into users
                 from u in users.DefaultIfEmpty()
-                orderby t.Status, t.Stage, t.Component, t.Id
+                // Not by status: a row that changes status keeps its place under the reader's eyes.
+                orderby t.Stage, t.Component, t.Id
                 select new BoardRow(t.Id, t.Title, t.Stage, t.Component, t.EstimateHours, t.Status, t.AssigneeId,
                     u == null ? null : u.DisplayName, t.Version))
             .ToListAsync(cancellationToken);
@@ -95,6 +103,30 @@ public sealed class TaskBoard(IDbContextFactory<PortalDbContext> dbFactory, Mark
         var t = row.Task;
         return new TaskDetail(t.Id, t.ProjectId, t.Title, t.DescriptionMarkdown, markdown.ToSafeHtml(t.DescriptionMarkdown), t.Stage,
             t.Component, t.EstimateHours, t.Status, t.AssigneeId, row.AssigneeName, t.UpdatedAt, t.Version);
+    }
+
+    /// <summary>The tasks the user holds in every project, not yet done; a read, so it takes the id rather than an acting user.</summary>
+    public async Task<IReadOnlyList<MyTask>> MineAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await (
+                from t in db.Tasks.AsNoTracking()
+                where t.AssigneeId == userId && t.Status != ProjectTaskStatus.Done
+                join p in db.Projects on t.ProjectId equals p.Id
+                orderby p.Name, t.Status, t.Stage, t.Id
+                select new MyTask(t.Id, p.Id, p.Name, t.Title, t.Stage, t.Component, t.Status, t.UpdatedAt))
+            .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Projects with open tasks, most open work first.</summary>
+    public async Task<IReadOnlyList<OpenWork>> OpenWorkAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var counts = await db.Tasks.AsNoTracking().Where(t => t.Status == ProjectTaskStatus.Open)
+            .GroupBy(t => t.ProjectId).Select(g => new { ProjectId = g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
+        var ids = counts.Select(c => c.ProjectId).ToList();
+        var names = await db.Projects.AsNoTracking().Where(p => ids.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.Name, cancellationToken);
+        return counts.Select(c => new OpenWork(c.ProjectId, names[c.ProjectId], c.Count)).OrderByDescending(w => w.OpenTasks).ThenBy(w => w.ProjectName).ToList();
     }
 
     /// <summary>Active members and leads, whom a lead can assign work to.</summary>

@@ -33,6 +33,28 @@ public static class TaskRules
         return actions;
     }
 
+    /// <summary>
+    /// The action that moves a task from one board column to another, if the rules have one for this actor:
+    /// open to claimed claims, claimed to review submits, review to done completes, back to open unclaims.
+    /// </summary>
+    public static TaskAction? MoveAction(Actor actor, ProjectTaskStatus from, ProjectTaskStatus to, string? assigneeId)
+    {
+        TaskAction? action = (from, to) switch
+        {
+            (ProjectTaskStatus.Open, ProjectTaskStatus.Claimed) => TaskAction.Claim,
+            (ProjectTaskStatus.Claimed, ProjectTaskStatus.InReview) => TaskAction.SubmitForReview,
+            (ProjectTaskStatus.InReview, ProjectTaskStatus.Done) => TaskAction.Complete,
+            (ProjectTaskStatus.Claimed or ProjectTaskStatus.InReview, ProjectTaskStatus.Open) => TaskAction.Unclaim,
+            _ => null,
+        };
+        return action is { } a && ActionsFor(actor, from, assigneeId).Contains(a) ? a : null;
+    }
+
+    /// <summary>Why this actor cannot claim another task in a project now, or null when they can.</summary>
+    public static string? ClaimBlockedReason(int held, int limit) => held >= limit
+        ? $"You hold {held} of this project's limit of {limit} claimed tasks: finish or unclaim one before claiming another."
+        : null;
+
     /// <summary>Which sub-team usually owns work on a component; the board's sub-team filter uses it.</summary>
     public static IReadOnlyList<ModelComponent> ComponentsOf(SubTeam team) => team switch
     {
