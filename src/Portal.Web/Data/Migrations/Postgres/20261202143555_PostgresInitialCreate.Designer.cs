@@ -12,7 +12,7 @@ using Portal.Web.Data;
 namespace Portal.Web.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresPortalDbContext))]
-    [Migration("20261202125803_PostgresInitialCreate")]
+    [Migration("20261202143555_PostgresInitialCreate")]
     partial class PostgresInitialCreate
     {
         /// <inheritdoc />
@@ -229,69 +229,6 @@ namespace Portal.Web.Data.Migrations.Postgres
                         .HasDatabaseName("UserNameIndex");
 
                     b.ToTable("AspNetUsers", (string)null);
-                });
-
-            modelBuilder.Entity("Portal.Web.Features.Agents.Agent", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
-
-                    b.Property<int>("CpuCores")
-                        .HasColumnType("integer");
-
-                    b.Property<bool>("CudaAvailable")
-                        .HasColumnType("boolean");
-
-                    b.Property<long?>("GpuMemoryBytes")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("GpuName")
-                        .HasColumnType("text");
-
-                    b.Property<bool>("IsConnected")
-                        .HasColumnType("boolean");
-
-                    b.Property<DateTimeOffset?>("LastHeartbeatAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<int>("MaxConcurrentJobs")
-                        .HasColumnType("integer");
-
-                    b.Property<long>("MemoryBytes")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<int?>("NumericCheckStatus")
-                        .HasColumnType("integer");
-
-                    b.Property<string>("NumericCheckSummary")
-                        .HasColumnType("text");
-
-                    b.Property<string>("Os")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<long>("TokenId")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("TorchVersion")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("Name")
-                        .IsUnique();
-
-                    b.HasIndex("TokenId");
-
-                    b.ToTable("Agents");
                 });
 
             modelBuilder.Entity("Portal.Web.Features.Agents.AgentToken", b =>
@@ -571,6 +508,53 @@ namespace Portal.Web.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("Hyperparameters");
+                });
+
+            modelBuilder.Entity("Portal.Web.Features.Api.PersonalAccessToken", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Scopes")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.HasIndex("UserId");
+
+                    b.ToTable("PersonalAccessTokens");
                 });
 
             modelBuilder.Entity("Portal.Web.Features.Curves.CurveRollup", b =>
@@ -1144,6 +1128,9 @@ namespace Portal.Web.Data.Migrations.Postgres
                     b.Property<bool>("IsDemo")
                         .HasColumnType("boolean");
 
+                    b.Property<int>("LostRunRestarts")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -1425,6 +1412,69 @@ namespace Portal.Web.Data.Migrations.Postgres
                     b.ToTable("ReleaseRuns");
                 });
 
+            modelBuilder.Entity("Portal.Web.Features.Runs.Agent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("CpuCores")
+                        .HasColumnType("integer");
+
+                    b.Property<bool>("CudaAvailable")
+                        .HasColumnType("boolean");
+
+                    b.Property<long?>("GpuMemoryBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("GpuName")
+                        .HasColumnType("text");
+
+                    b.Property<bool>("IsConnected")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTimeOffset?>("LastHeartbeatAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("MaxConcurrentJobs")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("MemoryBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int?>("NumericCheckStatus")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("NumericCheckSummary")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Os")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("TokenId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("TorchVersion")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("TokenId");
+
+                    b.ToTable("Agents");
+                });
+
             modelBuilder.Entity("Portal.Web.Features.Runs.MetricPoint", b =>
                 {
                     b.Property<long>("RunId")
@@ -1457,6 +1507,9 @@ namespace Portal.Web.Data.Migrations.Postgres
 
                     b.Property<long?>("AgentId")
                         .HasColumnType("bigint");
+
+                    b.Property<int>("AutoRestarts")
+                        .HasColumnType("integer");
 
                     b.Property<string>("Commit")
                         .HasColumnType("text");
@@ -1665,6 +1718,41 @@ namespace Portal.Web.Data.Migrations.Postgres
                     b.ToTable("RunRefusals");
                 });
 
+            modelBuilder.Entity("Portal.Web.Features.Runs.RunRestart", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("Automatic")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("ByUserId")
+                        .HasColumnType("text");
+
+                    b.Property<long>("FromStep")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<long>("RunId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RunId", "Id");
+
+                    b.ToTable("RunRestarts");
+                });
+
             modelBuilder.Entity("Portal.Web.Features.Tasks.ProjectTask", b =>
                 {
                     b.Property<long>("Id")
@@ -1770,15 +1858,6 @@ namespace Portal.Web.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Web.Features.Agents.Agent", b =>
-                {
-                    b.HasOne("Portal.Web.Features.Agents.AgentToken", null)
-                        .WithMany()
-                        .HasForeignKey("TokenId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("Portal.Web.Features.Analysis.AuthorQuestion", b =>
                 {
                     b.HasOne("Portal.Web.Features.Projects.Project", null)
@@ -1825,6 +1904,15 @@ namespace Portal.Web.Data.Migrations.Postgres
                     b.HasOne("Portal.Web.Features.Projects.Project", null)
                         .WithMany()
                         .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Web.Features.Api.PersonalAccessToken", b =>
+                {
+                    b.HasOne("Portal.Web.Features.Account.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -2003,6 +2091,15 @@ namespace Portal.Web.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Portal.Web.Features.Runs.Agent", b =>
+                {
+                    b.HasOne("Portal.Web.Features.Agents.AgentToken", null)
+                        .WithMany()
+                        .HasForeignKey("TokenId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Portal.Web.Features.Runs.MetricPoint", b =>
                 {
                     b.HasOne("Portal.Web.Features.Runs.Run", null)
@@ -2049,6 +2146,15 @@ namespace Portal.Web.Data.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Portal.Web.Features.Runs.RunRefusal", b =>
+                {
+                    b.HasOne("Portal.Web.Features.Runs.Run", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Web.Features.Runs.RunRestart", b =>
                 {
                     b.HasOne("Portal.Web.Features.Runs.Run", null)
                         .WithMany()
