@@ -51,7 +51,7 @@ public sealed class DefectJourneyTests(PortalAppFactory app, BrowserFixture brow
         await lead.ClickAsync("[data-testid=defect-toggle-blocking]");
         await lead.WaitForSelectorAsync("[data-testid=defect-blocking]");
         await Expect(release, "Fail");
-        Assert.Contains("1 open blocking defect(s).", await release.InnerTextAsync("[data-testid=gate-Defects] [data-testid=gate-summary]"));
+        Assert.Contains("1 open blocking defect.", await release.InnerTextAsync("[data-testid=gate-Defects] [data-testid=gate-summary]"));
 
         // Owned, diagnosed, fixed in a commit, and verified by a run that succeeded: the gate passes again.
         await Act(lead, "defect-take", null, "You own it.");
