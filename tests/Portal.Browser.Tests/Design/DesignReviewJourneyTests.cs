@@ -25,6 +25,8 @@ public sealed class DesignReviewJourneyTests : IClassFixture<PortalAppFactory>, 
         await Field(member, "new-doc-title").FillAsync("YOLOv3 reproduction plan");
         await Field(member, "new-doc-markdown").FillAsync("# Plan\n\n| Component | Owner |\n|---|---|\n| Darknet-53 | Modeling |\n\n- [ ] convert weights\n");
         await member.ClickAsync("[data-testid=create-doc]");
+        // The project's list shows a state chip per document; the new document's page shows one.
+        await member.WaitForURLAsync(new System.Text.RegularExpressions.Regex($"projects/{projectId}/design/\\d+$"), new() { Timeout = 15_000 });
         await Expect(member.Locator("[data-testid=design-state]")).ToHaveTextAsync("draft", Patient);
         await Expect(member.Locator("[data-testid=doc-html] table")).ToBeVisibleAsync();
         var documentUrl = new Uri(member.Url).AbsolutePath;

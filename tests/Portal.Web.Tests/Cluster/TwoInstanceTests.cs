@@ -71,7 +71,7 @@ public sealed class TwoInstanceTests : IAsyncLifetime
 
         await using var viewer = await ViewerAsync(b, "mentor1");
         var received = Channel.CreateUnbounded<LivePoints>();
-        viewer.On<LivePoints>("points", p => received.Writer.TryWrite(p));
+        viewer.On<LivePoints>(nameof(IMetricsViewer.Points), p => received.Writer.TryWrite(p));
         await viewer.InvokeAsync("Watch", runId, "loss");
 
         Assert.Null((await agent.SendAsync(runId, 0, TestAgent.Points("loss", 0, 9))).Error);

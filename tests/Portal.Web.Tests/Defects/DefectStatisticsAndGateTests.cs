@@ -70,7 +70,7 @@ public sealed class DefectStatisticsAndGateTests
         var failing = ReleaseGates.Defects(open);
         var passing = ReleaseGates.Defects(closed);
 
-        Assert.Equal((GateState.Fail, "1 open blocking defect(s)."), (failing.State, failing.Summary));
+        Assert.Equal((GateState.Fail, "1 open blocking defect."), (failing.State, failing.Summary));
         Assert.Equal("#3 NaN loss (Loss)", Assert.Single(failing.Details));
         Assert.Equal("/projects/7/defects", failing.EvidenceLink);
         Assert.True(passing.Passed);

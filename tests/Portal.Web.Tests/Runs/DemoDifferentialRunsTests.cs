@@ -14,7 +14,7 @@ public sealed class DemoDifferentialRunsTests(PortalAppFactory app) : IClassFixt
     public async Task The_YOLOv4_tiny_demo_holds_a_differential_run_that_caught_a_planted_fault_and_one_after_the_fix()
     {
         _ = app.ServerAddress;
-        var runs = await app.WithDbAsync(db => db.Runs.Where(r => r.Recipe == "differential").OrderBy(r => r.Id).Select(r => r.Id).ToListAsync());
+        var runs = await app.WithDbAsync(db => db.Runs.Where(r => r.Recipe == "differential" && db.Projects.Any(p => p.Id == r.ProjectId && p.Name == "YOLOv4-tiny")).OrderBy(r => r.Id).Select(r => r.Id).ToListAsync());
         Assert.Equal(2, runs.Count);
         var differential = app.Services.GetRequiredService<DifferentialRuns>();
 

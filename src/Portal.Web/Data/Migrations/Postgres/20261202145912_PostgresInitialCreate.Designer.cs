@@ -12,7 +12,7 @@ using Portal.Web.Data;
 namespace Portal.Web.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresPortalDbContext))]
-    [Migration("20261202143555_PostgresInitialCreate")]
+    [Migration("20261202145912_PostgresInitialCreate")]
     partial class PostgresInitialCreate
     {
         /// <inheritdoc />
