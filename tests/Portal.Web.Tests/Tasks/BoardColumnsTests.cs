@@ -29,8 +29,8 @@ public sealed class BoardColumnsTests : BoardComponentContext
 
         board.WaitForAssertion(() => Assert.Equal(["Open", "Claimed", "InReview", "Done"],
             board.FindAll("[data-testid=board-column]").Select(c => c.GetAttribute("data-status")!).ToArray()));
-        Assert.NotNull(board.Find($"[data-testid=board-column][data-status=Open] [data-testid=task-card][data-task-id='{open}']"));
-        Assert.NotNull(board.Find($"[data-testid=board-column][data-status=Claimed] [data-testid=task-card][data-task-id='{claimed}']"));
+        board.WaitForElement($"[data-testid=board-column][data-status=Open] [data-testid=task-card][data-task-id='{open}']", TimeSpan.FromSeconds(20));
+        board.WaitForElement($"[data-testid=board-column][data-status=Claimed] [data-testid=task-card][data-task-id='{claimed}']", TimeSpan.FromSeconds(20));
         Assert.Empty(board.FindAll("[data-testid=task-row]"));
     }
 
@@ -39,7 +39,8 @@ public sealed class BoardColumnsTests : BoardComponentContext
     {
         var id = await Db.AddTaskAsync("Linked work");
         var board = RenderBoard(Db.Members[0]);
-        await board.Find($"[data-testid=task-card][data-task-id='{id}'] a").ClickAsync(new());
+        // The board loads its tasks after the first render.
+        await board.WaitForElement($"[data-testid=task-card][data-task-id='{id}'] a", TimeSpan.FromSeconds(20)).ClickAsync(new());
 
         var nav = Services.GetRequiredService<NavigationManager>();
         board.WaitForAssertion(() => Assert.EndsWith($"/projects/{Db.ProjectId}/board?task={id}", nav.Uri));
