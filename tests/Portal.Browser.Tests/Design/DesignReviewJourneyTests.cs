@@ -8,6 +8,8 @@ namespace Portal.Browser.Tests.Design;
 public sealed class DesignReviewJourneyTests : IClassFixture<PortalAppFactory>, IClassFixture<BrowserFixture>
 {
     private static readonly LocatorAssertionsToHaveTextOptions Patient = new() { Timeout = 15_000 };
+    // The document's own state chip; the project's list shows one per document.
+    private const string DocumentState = "[data-testid=doc-header] [data-testid=design-state]";
     private readonly PortalAppFactory _app;
     private readonly BrowserFixture _browser;
 
@@ -25,16 +27,14 @@ public sealed class DesignReviewJourneyTests : IClassFixture<PortalAppFactory>, 
         await Field(member, "new-doc-title").FillAsync("YOLOv3 reproduction plan");
         await Field(member, "new-doc-markdown").FillAsync("# Plan\n\n| Component | Owner |\n|---|---|\n| Darknet-53 | Modeling |\n\n- [ ] convert weights\n");
         await member.ClickAsync("[data-testid=create-doc]");
-        // The project's list shows a state chip per document; the new document's page shows one.
-        await member.WaitForURLAsync(new System.Text.RegularExpressions.Regex($"projects/{projectId}/design/\\d+$"), new() { Timeout = 15_000 });
-        await Expect(member.Locator("[data-testid=design-state]")).ToHaveTextAsync("draft", Patient);
+        await Expect(member.Locator(DocumentState)).ToHaveTextAsync("draft", Patient);
         await Expect(member.Locator("[data-testid=doc-html] table")).ToBeVisibleAsync();
         var documentUrl = new Uri(member.Url).AbsolutePath;
 
         await member.Locator(".mud-select").Filter(new() { HasText = "Request a review from" }).First.ClickAsync();
         await member.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = "Prof. Miriam Stone" }).ClickAsync();
         await member.ClickAsync("[data-testid=request-review]");
-        await Expect(member.Locator("[data-testid=design-state]")).ToHaveTextAsync("in review", Patient);
+        await Expect(member.Locator(DocumentState)).ToHaveTextAsync("in review", Patient);
 
         // The mentor sees the request in the inbox, comments, then requests changes.
         var mentor = await _browser.SignInAsync(_app.ServerAddress, "mentor1");
@@ -48,25 +48,25 @@ public sealed class DesignReviewJourneyTests : IClassFixture<PortalAppFactory>, 
         await Expect(mentor.Locator("[data-testid=comment]").First).ToContainTextAsync("Which split", new() { Timeout = 15_000 });
         await Field(mentor, "verdict-comment").FillAsync("Say that the claim is on COCO test-dev.");
         await mentor.ClickAsync("[data-testid=request-changes]");
-        await Expect(mentor.Locator("[data-testid=design-state]")).ToHaveTextAsync("changes requested", Patient);
+        await Expect(mentor.Locator(DocumentState)).ToHaveTextAsync("changes requested", Patient);
 
         // The member's open page follows without a reload, and so does their inbox badge.
-        await Expect(member.Locator("[data-testid=design-state]")).ToHaveTextAsync("changes requested", Patient);
+        await Expect(member.Locator(DocumentState)).ToHaveTextAsync("changes requested", Patient);
         await Expect(member.Locator("[data-testid=comment]")).ToHaveCountAsync(2, new() { Timeout = 15_000 });
         await Expect(member.Locator(".inbox-badge .mud-badge")).ToHaveTextAsync((await UnreadAsync("member4")).ToString(), Patient);
 
         // A new version starts a new round.
         await Field(member, "draft-markdown").FillAsync("# Plan\n\nThe claim (33.0 AP) is on COCO test-dev.\n");
         await member.ClickAsync("[data-testid=post-version]");
-        await Expect(member.Locator("[data-testid=design-state]")).ToHaveTextAsync("in review", Patient);
+        await Expect(member.Locator(DocumentState)).ToHaveTextAsync("in review", Patient);
         await Expect(mentor.Locator("[data-testid=verdict-panel] h6")).ToHaveTextAsync("Your review of version 2", Patient);
         await Expect(mentor.Locator("[data-testid=doc-html]")).ToContainTextAsync("COCO test-dev", new() { Timeout = 15_000 });
 
         await mentor.ClickAsync("[data-testid=approve]");
-        await Expect(mentor.Locator("[data-testid=design-state]")).ToHaveTextAsync("approved", Patient);
+        await Expect(mentor.Locator(DocumentState)).ToHaveTextAsync("approved", Patient);
 
         // The member's browser shows the approval without a reload.
-        await Expect(member.Locator("[data-testid=design-state]")).ToHaveTextAsync("approved", Patient);
+        await Expect(member.Locator(DocumentState)).ToHaveTextAsync("approved", Patient);
         Assert.EndsWith(documentUrl, new Uri(member.Url).AbsolutePath);
     }
 
