@@ -26,6 +26,9 @@ public sealed class UserAdminJourneyTests : IClassFixture<PortalAppFactory>, ICl
         var newcomer = await _browser.SignInAsync(_app.ServerAddress, "member19", "Welcome!2026");
         Assert.Equal("Sam Ito", (await newcomer.InnerTextAsync("[data-testid=signed-in-as]")).Trim());
 
+        // MudBlazor leaves out a snackbar whose message is already on screen: the creation's "Saved." has to go first,
+        // or the deactivation's would be dropped and the creation's could vanish while this waits for it.
+        await admin.WaitForSelectorAsync(".mud-snackbar >> text=Saved.", new() { State = WaitForSelectorState.Detached, Timeout = 30_000 });
         await admin.ClickAsync("tr[data-user=member19] [data-testid=user-active]");
         await admin.WaitForSelectorAsync(".mud-snackbar >> text=Saved.");
 
