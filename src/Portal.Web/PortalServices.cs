@@ -31,6 +31,13 @@ public static class PortalServices
         // `--data DIR` and `--demo` on the command line, besides the usual Portal:DataDirectory / Portal__DataDirectory.
         builder.Configuration.AddCommandLine(Environment.GetCommandLineArgs().Skip(1).ToArray(),
             new Dictionary<string, string> { ["--data"] = "Portal:DataDirectory", ["--demo"] = "Portal:Demo" });
+        if (DescribesApiOnly)
+        {
+            // The build starts the app only to read its OpenAPI document: no database, data folder or Redis of anyone's.
+            builder.Configuration["Portal:DataDirectory"] = Path.Combine(Path.GetTempPath(), "portal-openapi-build");
+            builder.Configuration["Portal:Postgres"] = "";
+            builder.Configuration["Portal:Redis"] = "";
+        }
         builder.Services.Configure<PortalOptions>(builder.Configuration.GetSection(PortalOptions.Section));
         var options = builder.Configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
         var dataDirectory = options.ResolveDataDirectory();
@@ -126,8 +133,23 @@ public static class PortalServices
         services.AddActivityFeature();
         services.AddAdminFeature();
         services.AddApiFeature(builder.Configuration);
+        if (DescribesApiOnly)
+        {
+            // Nor any of the portal's background work (migrations, the metric writer, the watchdogs): the document
+            // needs the endpoints and nothing else. The framework's own hosted services stay.
+            var portalAssembly = typeof(PortalServices).Assembly;
+            foreach (var hosted in services.Where(d => d.ServiceType == typeof(IHostedService)
+                         && (d.ImplementationType?.Assembly == portalAssembly || d.ImplementationFactory?.Method.DeclaringType?.Assembly == portalAssembly)).ToList())
+                services.Remove(hosted);
+        }
         return builder;
     }
+
+    /// <summary>
+    /// True while the build's OpenAPI step (Microsoft.Extensions.ApiDescription.Server's GetDocument) runs the app to
+    /// write docs of the API into the build output; that tool is then the entry assembly.
+    /// </summary>
+    public static bool DescribesApiOnly => System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name == "GetDocument.Insider";
 
     public static WebApplication UsePortal(this WebApplication app)
     {

@@ -4,12 +4,12 @@ using System.Text.Json;
 namespace Portal.Cli;
 
 /// <summary>
-/// The commands. Exit codes: 0 done, 1 a run did not succeed, 2 the command line was wrong, 3 the portal refused or
-/// could not be reached (its message is printed).
+/// The commands. Exit codes: 0 done, 1 a run did not succeed or a release gate fails, 2 the command line was wrong,
+/// 3 the portal refused or could not be reached (its message is printed).
 /// </summary>
 public static class PortalCli
 {
-    public const int Ok = 0, RunFailed = 1, Usage = 2, ApiError = 3;
+    public const int Ok = 0, RunFailed = 1, GateFailed = 1, Usage = 2, ApiError = 3;
 
     public const string Help = """
         portal login --url URL --token TOKEN        store the portal's address and your token (from your account page)
@@ -17,7 +17,10 @@ public static class PortalCli
         portal runs get RUN
         portal runs metrics RUN [--csv] [--name METRIC] [--full]
         portal tasks list [--mine] [--status S]
-        portal releases gates REL
+        portal releases gates REL                   exits 0 when every gate passes, 1 when one fails
+
+        Exit codes: 0 done, 1 a run did not succeed (--wait) or a release gate fails, 2 a wrong command line,
+        3 the portal refused the request or could not be reached.
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, string configPath,
@@ -187,7 +190,17 @@ public static class PortalCli
         }
         var signOff = r.GetProperty("signOff");
         output.WriteLine($"  sign-off: {signOff.GetProperty("standingApprovals").GetInt32()} of {signOff.GetProperty("requiredApprovals").GetInt32()} approvals standing");
-        return Ok;
+        // The portal's own verdict decides, so a CI step fails exactly when the release page shows a gate failing.
+        var failing = r.GetProperty("gates").EnumerateArray().Where(g => !g.GetProperty("passed").GetBoolean())
+            .Select(g => g.GetProperty("title").GetString()).ToList();
+        var gates = r.GetProperty("gates").GetArrayLength();
+        if (r.GetProperty("allGatesPass").GetBoolean() && failing.Count == 0)
+        {
+            output.WriteLine($"All {gates} gates pass.");
+            return Ok;
+        }
+        output.WriteLine($"{failing.Count} of {gates} gates fail: {string.Join(", ", failing)}.");
+        return GateFailed;
     }
 
     private static async Task<long> ProjectIdAsync(PortalClient client, string project, CancellationToken ct)

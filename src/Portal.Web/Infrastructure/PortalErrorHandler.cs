@@ -15,6 +15,7 @@ public sealed class PortalErrorHandler(IProblemDetailsService problemDetails) : 
         {
             PortalError e => (e.StatusCode, e.Message),
             Features.Api.PreconditionFailedException e => (StatusCodes.Status412PreconditionFailed, e.Message),
+            Features.Api.PreconditionRequiredException e => (StatusCodes.Status428PreconditionRequired, e.Message),
             BadHttpRequestException { InnerException: System.Text.Json.JsonException json } => (StatusCodes.Status400BadRequest,
                 "The request body is not valid for this endpoint: " + json.Message),
             AntiforgeryValidationException => (StatusCodes.Status400BadRequest,

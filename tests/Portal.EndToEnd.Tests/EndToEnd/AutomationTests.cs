@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Portal.Cli;
 using Portal.Web.Features.Agents;
 using Portal.Web.Features.Api;
+using Portal.Web.Features.Releases;
 using Portal.Web.Features.Runs;
 
 namespace Portal.EndToEnd.Tests.EndToEnd;
@@ -112,6 +113,50 @@ public sealed partial class AutomationTests
         var refused = await Portal("runs", "queue", "--project", DemoShapesProject.ProjectName, "--recipe", "no-such-recipe", "--config", configFile);
         Assert.Equal(PortalCli.ApiError, refused.Code);
         Assert.Contains("Unknown recipe 'no-such-recipe'", refused.Error);
+    }
+
+    [Fact]
+    public async Task Release_gates_from_the_command_line_exit_1_while_a_gate_fails_and_0_once_every_gate_passes()
+    {
+        using var portal = new EndToEndPortal(EndToEndPortal.FreePort());
+        var url = portal.ServerAddress.ToString();
+        string secret;
+        using (var scope = portal.Services.CreateScope())
+            secret = (await scope.ServiceProvider.GetRequiredService<PersonalTokenService>()
+                .CreateAsync(await portal.ActorAsync("member1"), "ci gates", ApiScopes.Read, 1)).Secret;
+        var home = EndToEndPortal.TempFolder("cli");
+        Directory.CreateDirectory(home);
+        var configPath = Path.Combine(home, "config.json");
+        async Task<(int Code, string Output, string Error)> Portal(params string[] args)
+        {
+            var output = new StringWriter();
+            var error = new StringWriter();
+            var code = await PortalCli.RunAsync(args, output, error, configPath);
+            return (code, output.ToString(), error.ToString());
+        }
+        Assert.Equal(PortalCli.Ok, (await Portal("login", "--url", url, "--token", secret)).Code);
+        var releases = await portal.WithDbAsync(db => db.Releases.ToDictionaryAsync(r => r.Name, r => r.Id));
+
+        var failing = await Portal("releases", "gates", releases["YOLOv4-tiny"].ToString());
+        Assert.True(failing.Code == PortalCli.GateFailed, failing.Output + failing.Error);
+        Assert.Contains("  FAIL  ", failing.Output);
+        Assert.Matches(@"\d+ of 9 gates fail: ", failing.Output);
+
+        // The demo's YOLOv3 release lacks only a lead's approval; once it has one, every gate passes.
+        var unsigned = await Portal("releases", "gates", releases[DemoPublishableRelease.ProjectName].ToString());
+        Assert.Equal(PortalCli.GateFailed, unsigned.Code);
+        Assert.Contains("1 of 9 gates fail: ", unsigned.Output);
+        using (var scope = portal.Services.CreateScope())
+            await scope.ServiceProvider.GetRequiredService<ReleaseSignOff>().ApproveAsync(await portal.ActorAsync("techlead"), releases[DemoPublishableRelease.ProjectName]);
+        var passing = await Portal("releases", "gates", releases[DemoPublishableRelease.ProjectName].ToString());
+        Assert.True(passing.Code == PortalCli.Ok, passing.Output + passing.Error);
+        Assert.DoesNotContain("FAIL", passing.Output);
+        Assert.Contains("All 9 gates pass.", passing.Output);
+
+        var help = await Portal("help");
+        Assert.Contains("portal releases gates REL                   exits 0 when every gate passes, 1 when one fails", help.Output);
+        var unknown = await Portal("releases", "gates", "999999");
+        Assert.Equal(PortalCli.ApiError, unknown.Code);
     }
 
     [GeneratedRegex(@"Queued run #(\d+)")]

@@ -122,8 +122,8 @@ public sealed class ApiAccessMatrixTests : IClassFixture<PortalAppFactory>
             ["PUT /api/v1/releases/{releaseId:long}/runs"] =
                 [new("member1", 403, "Only a lead can choose a release's runs."), new("mentor1", 403, "Only a lead can choose a release's runs."), new("lead.data", 200)],
         };
-        var changes = ApiTestData.Endpoints(_app).Where(e => e.Method != "GET").Select(e => $"{e.Method} {e.Pattern}").ToHashSet();
-        Assert.Equal(changes.Order(), cases.Keys.Order());
+        var changes = ApiTestData.Endpoints(_app).Where(e => e.Method != "GET").ToDictionary(e => $"{e.Method} {e.Pattern}", e => e.Endpoint);
+        Assert.Equal(changes.Keys.Order(), cases.Keys.Order());
 
         var failures = new List<string>();
         foreach (var (key, expectations) in cases)
@@ -136,7 +136,7 @@ public sealed class ApiAccessMatrixTests : IClassFixture<PortalAppFactory>
             if (key.Contains("unclaim") || key.Contains("move"))
             {
                 using var holder = ApiTestData.Client(_app, await ApiTestData.TokenAsync(_app, "member3"));
-                (await holder.PostAsync($"api/v1/tasks/{taskId}/claim", null)).EnsureSuccessStatusCode();
+                (await ApiTestData.ChangeAsync(holder, HttpMethod.Post, $"api/v1/tasks/{taskId}/claim", null, $"api/v1/tasks/{taskId}")).EnsureSuccessStatusCode();
             }
             var moveTargets = new Queue<string>(["InReview", "Open", "Done"]);
             foreach (var c in expectations)
@@ -150,11 +150,14 @@ public sealed class ApiAccessMatrixTests : IClassFixture<PortalAppFactory>
                     _ when pattern.EndsWith("/runs") => "{\"runIds\": []}",
                     _ => null,
                 };
-                var request = new HttpRequestMessage(new HttpMethod(method), ApiTestData.Fill(pattern, values))
-                {
-                    Content = body is null ? null : new StringContent(body, Encoding.UTF8, "application/json"),
-                };
-                var response = await client.SendAsync(request);
+                // Each caller reads what it changes first and sends its ETag, as the API asks (ApiPreconditionTests).
+                var resource = ApiTestData.ResourceOf(changes[key], values);
+                var response = resource is null
+                    ? await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), ApiTestData.Fill(pattern, values))
+                    {
+                        Content = body is null ? null : new StringContent(body, Encoding.UTF8, "application/json"),
+                    })
+                    : await ApiTestData.ChangeAsync(client, new HttpMethod(method), ApiTestData.Fill(pattern, values), body, resource);
                 var text = await response.Content.ReadAsStringAsync();
                 if ((int)response.StatusCode != c.Status || (c.Message is not null && !text.Contains(c.Message)))
                     failures.Add($"{c.User} {key}: expected {c.Status} {c.Message}, got {(int)response.StatusCode} {text}");

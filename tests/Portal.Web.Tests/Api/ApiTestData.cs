@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
@@ -43,6 +44,23 @@ public static partial class ApiTestData
     /// <summary>The pattern with its parameters replaced by ids (unknown ones by 999999, which reads as a missing thing).</summary>
     public static string Fill(string pattern, IReadOnlyDictionary<string, long> ids) =>
         Parameter().Replace(pattern, m => (ids.TryGetValue(m.Groups[1].Value, out var id) ? id : 999_999).ToString()).TrimStart('/');
+
+    /// <summary>The resource whose ETag the change endpoint needs in If-Match, filled with ids; null for a change that creates.</summary>
+    public static string? ResourceOf(RouteEndpoint endpoint, IReadOnlyDictionary<string, long> ids) =>
+        endpoint.Metadata.GetMetadata<ApiIfMatchMetadata>() is { } ifMatch ? Fill(ifMatch.ResourcePattern, ids) : null;
+
+    /// <summary>A change sent as a client should: the resource read first and its ETag sent in If-Match.</summary>
+    public static async Task<HttpResponseMessage> ChangeAsync(HttpClient client, HttpMethod method, string path, string? jsonBody, string resource)
+    {
+        using var read = await client.GetAsync(resource.TrimStart('/'));
+        read.EnsureSuccessStatusCode();
+        using var request = new HttpRequestMessage(method, path.TrimStart('/'))
+        {
+            Content = jsonBody is null ? null : new StringContent(jsonBody, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.IfMatch.Add(read.Headers.ETag!);
+        return await client.SendAsync(request);
+    }
 
     [GeneratedRegex(@"\{(\w+)(:[^}]*)?\}")]
     private static partial Regex Parameter();

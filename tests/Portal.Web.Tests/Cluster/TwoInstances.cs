@@ -13,8 +13,12 @@ public sealed class TwoInstances : IAsyncDisposable
     public PortalAppFactory A { get; }
     public PortalAppFactory B { get; }
 
-    public TwoInstances()
+    private readonly Action<PortalAppFactory>? _configure;
+
+    /// <param name="configure">Settings both instances share, applied before they start.</param>
+    public TwoInstances(Action<PortalAppFactory>? configure = null)
     {
+        _configure = configure;
         A = Instance();
         // A migrates and seeds the demo data first; B then starts on the same database and finds it ready.
         _ = A.ServerAddress;
@@ -27,6 +31,7 @@ public sealed class TwoInstances : IAsyncDisposable
         var app = new PortalAppFactory().UsePostgres(Database);
         app.Settings["Portal:Redis"] = TestServers.Redis.Configuration;
         AgentTestData.UseFastHeartbeats(app);
+        _configure?.Invoke(app);
         return app;
     }
 

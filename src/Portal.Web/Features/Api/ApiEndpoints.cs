@@ -121,7 +121,7 @@ public static class ApiEndpoints
                 _ => claims.ClaimAsync(actor, taskId, ct),
             });
             return Json(http, await GetTaskAsync(board, taskId, ct));
-        }).RequireScope(ApiScopes.Tasks).Produces<ApiTask>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(412)
+        }).RequireScope(ApiScopes.Tasks).RequireIfMatch("/tasks/{taskId}").Produces<ApiTask>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(409)
             .WithSummary("Move a task: to Claimed, InReview, Done or Open, as the task rules allow the token's user.");
 
         api.MapPost("/tasks/{taskId:long}/assign", async (long taskId, AssignTaskRequest body, HttpContext http, TaskBoard board, TaskClaims claims,
@@ -139,7 +139,7 @@ public static class ApiEndpoints
             await RequireMatchAsync(http, () => GetTaskAsync(board, taskId, ct));
             await claims.AssignAsync(ActorOf(http), taskId, userId, ct);
             return Json(http, await GetTaskAsync(board, taskId, ct));
-        }).RequireScope(ApiScopes.Tasks).Produces<ApiTask>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(412)
+        }).RequireScope(ApiScopes.Tasks).RequireIfMatch("/tasks/{taskId}").Produces<ApiTask>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(409)
             .WithSummary("A lead assigns the task to a member or lead (by userId or userName).");
     }
 
@@ -150,7 +150,7 @@ public static class ApiEndpoints
             await RequireMatchAsync(http, () => GetTaskAsync(board, taskId, ct));
             await change(claims, ActorOf(http), taskId, http, ct);
             return Json(http, await GetTaskAsync(board, taskId, ct));
-        }).RequireScope(ApiScopes.Tasks).Produces<ApiTask>().ProducesProblem(404).ProducesProblem(409).ProducesProblem(412).WithSummary(summary);
+        }).RequireScope(ApiScopes.Tasks).RequireIfMatch("/tasks/{taskId}").Produces<ApiTask>().ProducesProblem(404).ProducesProblem(409).WithSummary(summary);
 
     private static async Task<ApiTask> GetTaskAsync(TaskBoard board, long taskId, CancellationToken ct)
     {
@@ -229,7 +229,7 @@ public static class ApiEndpoints
             await RequireMatchAsync(http, () => GetRunAsync(runs, runId));
             await runs.CancelAsync(ActorOf(http), runId);
             return Json(http, await GetRunAsync(runs, runId));
-        }).RequireScope(ApiScopes.Runs).Produces<ApiRun>().ProducesProblem(404).ProducesProblem(409).ProducesProblem(412)
+        }).RequireScope(ApiScopes.Runs).RequireIfMatch("/runs/{runId}").Produces<ApiRun>().ProducesProblem(404).ProducesProblem(409)
             .WithSummary("Cancel a queued, running or lost run (its starter or a lead).");
 
         api.MapPost("/runs/{runId:long}/resume", async (long runId, HttpContext http, RunService runs) =>
@@ -237,7 +237,7 @@ public static class ApiEndpoints
             await RequireMatchAsync(http, () => GetRunAsync(runs, runId));
             await runs.ResumeAsync(ActorOf(http), runId);
             return Json(http, await GetRunAsync(runs, runId));
-        }).RequireScope(ApiScopes.Runs).Produces<ApiRun>().ProducesProblem(404).ProducesProblem(409).ProducesProblem(412)
+        }).RequireScope(ApiScopes.Runs).RequireIfMatch("/runs/{runId}").Produces<ApiRun>().ProducesProblem(404).ProducesProblem(409)
             .WithSummary("Queue a Lost or Failed run again from its last checkpoint (its starter or a lead).");
 
         api.MapGet("/runs/{runId:long}/metrics", async (long runId, HttpContext http, RunService runs, CurveService curves,
@@ -358,7 +358,7 @@ public static class ApiEndpoints
             await RequireMatchAsync(http, () => GetReleaseAsync(releases, releaseId, ct));
             await releases.ChooseRunsAsync(ActorOf(http), releaseId, body.RunIds, ct);
             return Json(http, await GetReleaseAsync(releases, releaseId, ct));
-        }).RequireScope(ApiScopes.Releases).Produces<ApiRelease>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(412)
+        }).RequireScope(ApiScopes.Releases).RequireIfMatch("/releases/{releaseId}").Produces<ApiRelease>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(409)
             .WithSummary("A lead chooses the runs a draft release is judged on; approvals made on other evidence are cleared.");
     }
 

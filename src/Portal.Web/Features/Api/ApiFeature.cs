@@ -38,14 +38,24 @@ public static class ApiFeature
         var options = configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
         services.AddRateLimiter(limiter =>
         {
+            var window = new FixedWindowRateLimiterOptions
+            {
+                PermitLimit = Math.Max(1, options.RequestsPerMinute),
+                Window = TimeSpan.FromMinutes(1),
+                QueueLimit = 0,
+            };
             limiter.AddPolicy(ApiEndpoints.RateLimitPolicy, http =>
+            {
                 // Authorization ran before the limiter, so the user is the token's; each token has its own window.
-                RateLimitPartition.GetFixedWindowLimiter(ApiAuth.TokenId(http.User) ?? "anonymous", _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = Math.Max(1, options.RequestsPerMinute),
-                    Window = TimeSpan.FromMinutes(1),
-                    QueueLimit = 0,
-                }));
+                var tokenId = ApiAuth.TokenId(http.User) ?? "anonymous";
+                // With Redis (several instances) the window is counted there, so the limit holds across instances;
+                // the user id (a GUID) keeps tokens of different databases on one Redis apart.
+                var redis = http.RequestServices.GetService<StackExchange.Redis.IConnectionMultiplexer>();
+                if (redis is null) return RateLimitPartition.GetFixedWindowLimiter(tokenId, _ => window);
+                var key = $"portal:api-rate:{http.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value}:{tokenId}";
+                return RateLimitPartition.Get(key, k =>
+                    new SharedFixedWindowLimiter(redis, k, window.PermitLimit, window.Window, new FixedWindowRateLimiter(window)));
+            });
             limiter.OnRejected = async (context, ct) =>
             {
                 var http = context.HttpContext;
@@ -74,7 +84,8 @@ public static class ApiFeature
                 document.Info.Version = "v1";
                 document.Info.Description = "Projects, tasks, runs and releases of the portal. Authenticate with a personal access token " +
                                             "from your account page: 'Authorization: Bearer <token>'. Errors are application/problem+json. " +
-                                            "Reads carry an ETag; changes accept If-Match and answer 412 when it is stale.";
+                                            "Reads carry an ETag; a change of an existing task, run or release needs If-Match with it " +
+                                            "(428 without, 412 when stale, and nothing is changed).";
                 return Task.CompletedTask;
             });
             openApi.AddOperationTransformer((operation, context, _) =>
@@ -83,6 +94,19 @@ public static class ApiFeature
                 if (scope is not null)
                     operation.Description = $"Token scope: {scope.Scope.ToString().ToLowerInvariant()}." +
                                             (string.IsNullOrEmpty(operation.Description) ? "" : " " + operation.Description);
+                var ifMatch = context.Description.ActionDescriptor.EndpointMetadata.OfType<ApiIfMatchMetadata>().FirstOrDefault();
+                if (ifMatch is not null)
+                {
+                    operation.Parameters ??= [];
+                    operation.Parameters.Add(new Microsoft.OpenApi.OpenApiParameter
+                    {
+                        Name = "If-Match",
+                        In = Microsoft.OpenApi.ParameterLocation.Header,
+                        Required = true,
+                        Description = $"The ETag of GET {ifMatch.ResourcePattern} as last read; 428 without it, 412 when it is stale.",
+                        Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String },
+                    });
+                }
                 return Task.CompletedTask;
             });
         });

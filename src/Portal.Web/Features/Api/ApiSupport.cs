@@ -9,6 +9,12 @@ namespace Portal.Web.Features.Api;
 /// <summary>The scope an /api/v1 endpoint asks of a token; read by the scope filter, the OpenAPI document and the tests.</summary>
 public sealed record ApiScopeMetadata(ApiScopes Scope);
 
+/// <summary>
+/// The change needs <c>If-Match</c> with the ETag of <see cref="ResourcePattern"/>, the resource it changes, as last read;
+/// read by the handler's precondition check, the OpenAPI document and the tests.
+/// </summary>
+public sealed record ApiIfMatchMetadata(string ResourcePattern);
+
 /// <summary>One page of a list. <see cref="Next"/> is the query for the following page, or null on the last one.</summary>
 public sealed record ApiPage<T>(IReadOnlyList<T> Items, int Page, int Limit, int Total, int Pages, string? Next);
 
@@ -68,16 +74,34 @@ public static class ApiSupport
     }
 
     /// <summary>
-    /// Refuses a change with 412 when the client sent <c>If-Match</c> and the resource's representation has changed since.
-    /// Without <c>If-Match</c> the change goes ahead; the services still settle races between two writers themselves.
+    /// Marks a change of an existing resource (at <paramref name="resourcePattern"/>, a route under /api/v1) as one that
+    /// needs <c>If-Match</c>; the handler checks it with <see cref="RequireMatchAsync{T}"/> before it calls the service.
+    /// </summary>
+    public static RouteHandlerBuilder RequireIfMatch(this RouteHandlerBuilder endpoint, string resourcePattern) => endpoint
+        .WithMetadata(new ApiIfMatchMetadata(ApiEndpoints.Prefix + resourcePattern))
+        .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+        .ProducesProblem(StatusCodes.Status428PreconditionRequired);
+
+    /// <summary>
+    /// Lets a change go ahead only when <c>If-Match</c> holds the resource's current ETag: without the header the answer
+    /// is 428, with a stale one 412, and in both cases the service is never called. A client that changes what it has
+    /// not read (or read before someone else changed it) learns that instead of overwriting the other's work; the
+    /// services still settle races between two writers that both sent a fresh ETag.
     /// </summary>
     public static async Task RequireMatchAsync<T>(HttpContext http, Func<Task<T>> current)
     {
+        var resource = http.GetEndpoint()?.Metadata.GetMetadata<ApiIfMatchMetadata>()
+                       ?? throw new InvalidOperationException($"{http.Request.Path} checks If-Match but does not declare it with RequireIfMatch.");
         var header = http.Request.Headers.IfMatch;
-        if (header.Count == 0) return;
+        if (header.Count == 0 || header.All(string.IsNullOrWhiteSpace))
+            throw new PreconditionRequiredException(FillRoute(resource.ResourcePattern, http.Request.RouteValues));
         var etag = ETagOf(JsonSerializer.SerializeToUtf8Bytes(await current(), SerializerOptions(http)));
         if (!Matches(header, etag)) throw new PreconditionFailedException();
     }
+
+    private static string FillRoute(string pattern, RouteValueDictionary values) =>
+        System.Text.RegularExpressions.Regex.Replace(pattern, @"\{(\w+)(:[^}]*)?\}",
+            m => values.TryGetValue(m.Groups[1].Value, out var value) ? Convert.ToString(value, CultureInfo.InvariantCulture) ?? m.Value : m.Value);
 
     public static string ETagOf(byte[] bytes) => $"\"{Convert.ToHexStringLower(SHA256.HashData(bytes))[..32]}\"";
 
@@ -100,6 +124,10 @@ public static class ApiSupport
 
     public static double? Finite(double value) => double.IsFinite(value) ? value : null;
 }
+
+/// <summary>A change of an existing resource came without <c>If-Match</c>: answered 428, and nothing is changed.</summary>
+public sealed class PreconditionRequiredException(string resource) : Exception(
+    $"This change needs If-Match: read {resource} first and send its ETag in an If-Match header, so that you do not overwrite a change you have not seen.");
 
 /// <summary>The client's <c>If-Match</c> no longer matches: answered 412, and nothing is changed.</summary>
 public sealed class PreconditionFailedException() : Exception(
