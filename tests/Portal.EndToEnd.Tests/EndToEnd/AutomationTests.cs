@@ -143,12 +143,12 @@ public sealed partial class AutomationTests
         Assert.Matches(@"\d+ of 9 gates fail: ", failing.Output);
 
         // The demo's YOLOv3 release lacks only a lead's approval; once it has one, every gate passes.
-        var unsigned = await Portal("releases", "gates", releases[DemoPublishableRelease.ProjectName].ToString());
+        var unsigned = await Portal("releases", "gates", releases["YOLOv3"].ToString());
         Assert.Equal(PortalCli.GateFailed, unsigned.Code);
         Assert.Contains("1 of 9 gates fail: ", unsigned.Output);
         using (var scope = portal.Services.CreateScope())
-            await scope.ServiceProvider.GetRequiredService<ReleaseSignOff>().ApproveAsync(await portal.ActorAsync("techlead"), releases[DemoPublishableRelease.ProjectName]);
-        var passing = await Portal("releases", "gates", releases[DemoPublishableRelease.ProjectName].ToString());
+            await scope.ServiceProvider.GetRequiredService<ReleaseSignOff>().ApproveAsync(await portal.ActorAsync("techlead"), releases["YOLOv3"]);
+        var passing = await Portal("releases", "gates", releases["YOLOv3"].ToString());
         Assert.True(passing.Code == PortalCli.Ok, passing.Output + passing.Error);
         Assert.DoesNotContain("FAIL", passing.Output);
         Assert.Contains("All 9 gates pass.", passing.Output);
