@@ -14,6 +14,12 @@ public sealed class OpenPageAccessTests : IClassFixture<PortalAppFactory>, IClas
     private readonly PortalAppFactory _app;
     private readonly BrowserFixture _browser;
 
+    /// <summary>
+    /// The page is told at once; the wait is generous because a loaded machine can take seconds to deliver the
+    /// circuit's redirect and load the sign-in form, and the server's periodic revalidation (15 s) is the backstop.
+    /// </summary>
+    private static readonly PageWaitForURLOptions SignInFormWithin = new() { Timeout = 45_000, WaitUntil = WaitUntilState.Commit };
+
     public OpenPageAccessTests(PortalAppFactory app, BrowserFixture browser) => (_app, _browser) = (app, browser);
 
     private async Task<Actor> ActorAsync(IServiceScope scope, string userName)
@@ -52,7 +58,7 @@ public sealed class OpenPageAccessTests : IClassFixture<PortalAppFactory>, IClas
         await admin.SetRolesAsync(techLead, leadData, [Roles.Lead]);
         await admin.SetActiveAsync(techLead, leadData, false);
 
-        await page.WaitForURLAsync("**/account/login**", new PageWaitForURLOptions { Timeout = 20_000 });
+        await page.WaitForURLAsync("**/account/login**", SignInFormWithin);
         Assert.Empty(await page.QuerySelectorAllAsync("[data-testid=users]"));
         Assert.Empty(violations);
     }
@@ -74,7 +80,7 @@ public sealed class OpenPageAccessTests : IClassFixture<PortalAppFactory>, IClas
 
         await admin.SetRolesAsync(techLead, leadLoss, [Roles.Lead]);
 
-        await page.WaitForURLAsync("**/account/login**", new PageWaitForURLOptions { Timeout = 20_000 });
+        await page.WaitForURLAsync("**/account/login**", SignInFormWithin);
     }
 
     [Fact]
@@ -90,7 +96,7 @@ public sealed class OpenPageAccessTests : IClassFixture<PortalAppFactory>, IClas
         await page.WaitForURLAsync("**/account/login**");
 
         // The other tab's circuit is not asked by any request of its own: the sign-out itself ends it.
-        await other.WaitForURLAsync("**/account/login**", new PageWaitForURLOptions { Timeout = 20_000 });
+        await other.WaitForURLAsync("**/account/login**", SignInFormWithin);
         Assert.Empty(await other.QuerySelectorAllAsync("[data-testid=signed-in-as]"));
     }
 
