@@ -51,6 +51,7 @@ public class PortalDbContext : IdentityDbContext<PortalUser>
     public DbSet<ReviewComment> ReviewComments => Set<ReviewComment>();
 
     public DbSet<ChecklistItem> ChecklistItems => Set<ChecklistItem>();
+    public DbSet<ChecklistAnswerRevision> ChecklistAnswerRevisions => Set<ChecklistAnswerRevision>();
     public DbSet<Discrepancy> Discrepancies => Set<Discrepancy>();
     public DbSet<AuthorQuestion> AuthorQuestions => Set<AuthorQuestion>();
     public DbSet<Hyperparameter> Hyperparameters => Set<Hyperparameter>();

@@ -21,3 +21,14 @@ public sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<Post
     public PostgresPortalDbContext CreateDbContext(string[] args) =>
         new(new DbContextOptionsBuilder<PortalDbContext>().UseNpgsql("Host=localhost;Database=portal").Options);
 }
+
+/// <summary>
+/// For `dotnet ef migrations add --context PortalDbContext`: SQLite's own design-time factory. Without it the tools
+/// build the SQLite context with <see cref="PostgresDesignTimeFactory"/> (its context is a PortalDbContext too), and
+/// SQLite's migration comes out with PostgreSQL's column types.
+/// </summary>
+public sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<PortalDbContext>
+{
+    public PortalDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PortalDbContext>().UseSqlite("Data Source=design-time.db").Options);
+}

@@ -70,6 +70,62 @@ public sealed class DesignReviewJourneyTests : IClassFixture<PortalAppFactory>, 
         Assert.EndsWith(documentUrl, new Uri(member.Url).AbsolutePath);
     }
 
+    [Fact]
+    public async Task A_line_comment_shows_under_its_line_is_resolved_and_reopened_and_turns_outdated_when_a_new_version_changes_that_line()
+    {
+        var projectId = await _app.WithDbAsync(db => db.Projects.Where(p => p.Name == "YOLOv3").Select(p => p.Id).SingleAsync());
+
+        // The member writes a document for whichever part of the model has none yet: the form starts on one.
+        var member = await _browser.SignInAsync(_app.ServerAddress, "member4");
+        await member.GotoAsync($"projects/{projectId}/design");
+        await BrowserFixture.WaitForCircuitAsync(member);
+        await Field(member, "new-doc-title").FillAsync("YOLOv3 loss");
+        await Field(member, "new-doc-markdown").FillAsync("# Loss\n\nBoxes: MSE on tx, ty, tw, th.\nObjectness: BCE.\nClasses: BCE per class.\n");
+        await member.ClickAsync("[data-testid=create-doc]");
+        await Expect(member.Locator(DocumentState)).ToHaveTextAsync("draft", Patient);
+        var documentUrl = new Uri(member.Url).AbsolutePath;
+
+        // The mentor picks line 4 in the lines view: it is highlighted and the comment box opens right under it.
+        var mentor = await _browser.SignInAsync(_app.ServerAddress, "mentor1");
+        await mentor.GotoAsync(documentUrl);
+        await BrowserFixture.WaitForCircuitAsync(mentor);
+        await mentor.GetByText("Lines and line comments").ClickAsync();
+        await mentor.Locator("tr[data-testid=doc-line][data-line='4'] a").ClickAsync();
+        await Expect(mentor.Locator("tr[data-testid=doc-line][data-line='4']")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("design-line-selected"));
+        await Expect(mentor.Locator("tr[data-testid=doc-line][data-line='4'] + tr[data-testid=line-comment-form]")).ToBeVisibleAsync();
+        await Field(mentor, "line-comment-text").FillAsync("Objectness: is the ignore threshold 0.5?");
+        await mentor.ClickAsync("[data-testid=line-comment-submit]");
+        var underLine4 = "tr[data-testid=doc-line][data-line='4'] + tr[data-testid=line-threads]";
+        await Expect(mentor.Locator(underLine4)).ToContainTextAsync("ignore threshold 0.5", new() { Timeout = 15_000 });
+
+        // The author's page follows live; from the lines view the author resolves the thread, which folds.
+        await Expect(member.Locator("[data-testid=line-comments-hint]")).ToBeVisibleAsync(new() { Timeout = 15_000 });
+        await member.Locator("[data-testid=line-comments-hint] a").ClickAsync();
+        await Expect(member.Locator(underLine4)).ToContainTextAsync("ignore threshold 0.5", new() { Timeout = 15_000 });
+        await member.Locator($"{underLine4} [data-testid=resolve-thread]").ClickAsync();
+        await Expect(member.Locator($"{underLine4} [data-testid=thread-resolved]")).ToContainTextAsync("resolved by", new() { Timeout = 15_000 });
+        await Expect(member.Locator($"{underLine4} [data-testid=comment]")).ToHaveCountAsync(0);
+        await Expect(mentor.Locator($"{underLine4} [data-testid=thread-resolved]")).ToBeVisibleAsync(new() { Timeout = 15_000 });
+
+        // The mentor opens it again.
+        await mentor.Locator($"{underLine4} [data-testid=thread-toggle]").ClickAsync();
+        await mentor.Locator($"{underLine4} [data-testid=reopen-thread]").ClickAsync();
+        await Expect(mentor.Locator($"{underLine4} [data-testid=thread-resolved]")).ToHaveCountAsync(0, new() { Timeout = 15_000 });
+        await Expect(mentor.Locator($"{underLine4} [data-testid=comment]")).ToContainTextAsync("ignore threshold 0.5");
+
+        // A new version rewrites line 4: the thread leaves the line, marked outdated and folded, still readable.
+        await Field(member, "draft-markdown").FillAsync("# Loss\n\nBoxes: MSE on tx, ty, tw, th.\nObjectness: BCE, predictions over IoU 0.5 ignored.\nClasses: BCE per class.\n");
+        await member.ClickAsync("[data-testid=post-version]");
+        var outdated = mentor.Locator("[data-testid=threads] [data-testid=thread]").Filter(new() { Has = mentor.Locator("[data-testid=thread-outdated]") });
+        await Expect(outdated).ToHaveCountAsync(1, new() { Timeout = 15_000 });
+        await Expect(mentor.Locator("tr[data-testid=line-threads]")).ToHaveCountAsync(0);
+        await Expect(mentor.Locator("tr[data-testid=doc-line][data-line='4']")).ToContainTextAsync("predictions over IoU 0.5 ignored");
+        await Expect(outdated.Locator("[data-testid=comment]")).ToHaveCountAsync(0);
+        await outdated.Locator("[data-testid=thread-toggle]").ClickAsync();
+        await Expect(outdated.Locator("[data-testid=comment]")).ToContainTextAsync("ignore threshold 0.5");
+        await Expect(outdated.Locator(".design-quoted-line")).ToHaveTextAsync("Objectness: BCE.");
+    }
+
     private Task<int> UnreadAsync(string userName) =>
         _app.WithDbAsync(db => db.Notifications.CountAsync(n => n.ReadAt == null && db.Users.Any(u => u.Id == n.UserId && u.UserName == userName)));
 

@@ -54,7 +54,7 @@ public sealed class AnalysisServiceTests : IDisposable
         var member = await _db.AddUserAsync("member1", Roles.Member);
         var item = (await _checklists.ListAsync(projectId)).First(i => i.Question == "Loss functions");
 
-        await _checklists.AnswerAsync(member, item.Id, "CIoU for boxes, BCE for objectness and classes", "Section 3.2; src/yolo_layer.c:312");
+        await _checklists.AnswerAsync(member, item.Id, "CIoU for boxes, BCE for objectness and classes", "Section 3.2; src/yolo_layer.c:312", item.AnswerRevision);
 
         var answered = (await _checklists.ListAsync(projectId)).Single(i => i.Id == item.Id);
         Assert.Equal(ChecklistItemStatus.Answered, answered.Status);
@@ -69,7 +69,7 @@ public sealed class AnalysisServiceTests : IDisposable
         var member = await _db.AddUserAsync("member1", Roles.Member);
         var item = (await _checklists.ListAsync(projectId)).First();
 
-        var error = await Assert.ThrowsAsync<PortalError>(() => _checklists.AnswerAsync(member, item.Id, "Real-time detection", " "));
+        var error = await Assert.ThrowsAsync<PortalError>(() => _checklists.AnswerAsync(member, item.Id, "Real-time detection", " ", item.AnswerRevision));
 
         Assert.Contains("Say where the answer comes from", error.Message);
         var unchanged = (await _checklists.ListAsync(projectId)).Single(i => i.Id == item.Id);

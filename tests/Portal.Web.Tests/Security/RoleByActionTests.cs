@@ -95,6 +95,9 @@ public sealed class RoleByActionTests : IClassFixture<RoleByActionTests.Fixture>
         ["DesignReviewService.StartThreadAsync"] = [Member, Lead, Mentor, Admin, NoRole],
         ["DesignReviewService.ReplyAsync"] = [Member, Lead, Mentor, Admin, NoRole],
         ["DesignReviewService.DeleteThreadAsync"] = [Member, Lead, Mentor, Admin, NoRole],
+        // The thread's author or the document's author (every role can be either) or a lead.
+        ["DesignReviewService.ResolveThreadAsync"] = [Member, Lead, Mentor, Admin, NoRole],
+        ["DesignReviewService.ReopenThreadAsync"] = [Member, Lead, Mentor, Admin, NoRole],
         ["InboxService.MarkReadAsync"] = [Member, Lead, Mentor, Admin, NoRole],
         ["InboxService.MarkAllReadAsync"] = [Member, Lead, Mentor, Admin, NoRole],
         ["DefectService.ReportAsync"] = [Member, Lead],
@@ -291,7 +294,7 @@ public sealed class RoleByActionTests : IClassFixture<RoleByActionTests.Fixture>
             await w.Get<AnalysisLogService>().MarkSentAsync(w.TechLead, id);
             await w.Get<AnalysisLogService>().RecordAnswerAsync(a, id, "Cosine.");
         },
-        ["ChecklistService.AnswerAsync"] = async (w, a) => await w.Get<ChecklistService>().AnswerAsync(a, await w.ChecklistItemAsync(), "416 x 416", "Section 4.1"),
+        ["ChecklistService.AnswerAsync"] = async (w, a) => await w.Get<ChecklistService>().AnswerAsync(a, await w.ChecklistItemAsync(), "416 x 416", "Section 4.1", 0),
         ["ChecklistService.SetOwnerAsync"] = async (w, a) => await w.Get<ChecklistService>().SetOwnerAsync(a, await w.ChecklistItemAsync(), w.Self.UserId),
         ["ChecklistService.MakeTaskAsync"] = async (w, a) => await w.Get<ChecklistService>().MakeTaskAsync(a, await w.ChecklistItemAsync(), ModelComponent.DataPipeline),
         ["SpecificationService.SetHyperparameterAsync"] = (w, a) =>
@@ -321,6 +324,17 @@ public sealed class RoleByActionTests : IClassFixture<RoleByActionTests.Fixture>
         {
             var thread = await w.Get<DesignReviewService>().StartThreadAsync(w.Self, await w.DocumentAsync(w.TechLead), 1, 1, "Is this the modified PAN?");
             await w.Get<DesignReviewService>().DeleteThreadAsync(a, thread);
+        },
+        ["DesignReviewService.ResolveThreadAsync"] = async (w, a) =>
+        {
+            var thread = await w.Get<DesignReviewService>().StartThreadAsync(w.Self, await w.DocumentAsync(w.TechLead), 1, 1, "Is this the modified PAN?");
+            await w.Get<DesignReviewService>().ResolveThreadAsync(a, thread);
+        },
+        ["DesignReviewService.ReopenThreadAsync"] = async (w, a) =>
+        {
+            var thread = await w.Get<DesignReviewService>().StartThreadAsync(w.Self, await w.DocumentAsync(w.TechLead), 1, 1, "Is this the modified PAN?");
+            await w.Get<DesignReviewService>().ResolveThreadAsync(w.TechLead, thread);
+            await w.Get<DesignReviewService>().ReopenThreadAsync(a, thread);
         },
         ["InboxService.MarkReadAsync"] = async (w, a) => await w.Get<InboxService>().MarkReadAsync(a, await w.NotificationAsync(w.Self.UserId)),
         ["InboxService.MarkAllReadAsync"] = async (w, a) =>

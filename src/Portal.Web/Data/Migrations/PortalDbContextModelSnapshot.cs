@@ -218,67 +218,6 @@ namespace Portal.Web.Data.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Web.Features.Runs.Agent", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<int>("CpuCores")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<bool>("CudaAvailable")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long?>("GpuMemoryBytes")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("GpuName")
-                        .HasColumnType("TEXT");
-
-                    b.Property<bool>("IsConnected")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long?>("LastHeartbeatAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<int>("MaxConcurrentJobs")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long>("MemoryBytes")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<int?>("NumericCheckStatus")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("NumericCheckSummary")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Os")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("TokenId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("TorchVersion")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("Name")
-                        .IsUnique();
-
-                    b.HasIndex("TokenId");
-
-                    b.ToTable("Agents");
-                });
-
             modelBuilder.Entity("Portal.Web.Features.Agents.AgentToken", b =>
                 {
                     b.Property<long>("Id")
@@ -355,6 +294,42 @@ namespace Portal.Web.Data.Migrations
                     b.ToTable("AuthorQuestions");
                 });
 
+            modelBuilder.Entity("Portal.Web.Features.Analysis.ChecklistAnswerRevision", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Answer")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AuthorId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ItemId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Number")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ItemId", "Number")
+                        .IsUnique();
+
+                    b.ToTable("ChecklistAnswerRevisions");
+                });
+
             modelBuilder.Entity("Portal.Web.Features.Analysis.ChecklistItem", b =>
                 {
                     b.Property<long>("Id")
@@ -364,6 +339,9 @@ namespace Portal.Web.Data.Migrations
                     b.Property<string>("Answer")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("AnswerRevision")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("OwnerId")
                         .HasColumnType("TEXT");
@@ -984,6 +962,12 @@ namespace Portal.Web.Data.Migrations
                     b.Property<int?>("Line")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("ResolvedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ResolvedById")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("VersionNumber")
                         .HasColumnType("INTEGER");
 
@@ -1412,6 +1396,67 @@ namespace Portal.Web.Data.Migrations
                     b.ToTable("ReleaseRuns");
                 });
 
+            modelBuilder.Entity("Portal.Web.Features.Runs.Agent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CpuCores")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("CudaAvailable")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("GpuMemoryBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("GpuName")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("IsConnected")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LastHeartbeatAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MaxConcurrentJobs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MemoryBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("NumericCheckStatus")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("NumericCheckSummary")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Os")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("TokenId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TorchVersion")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("TokenId");
+
+                    b.ToTable("Agents");
+                });
+
             modelBuilder.Entity("Portal.Web.Features.Runs.MetricPoint", b =>
                 {
                     b.Property<long>("RunId")
@@ -1781,20 +1826,20 @@ namespace Portal.Web.Data.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Web.Features.Runs.Agent", b =>
-                {
-                    b.HasOne("Portal.Web.Features.Agents.AgentToken", null)
-                        .WithMany()
-                        .HasForeignKey("TokenId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("Portal.Web.Features.Analysis.AuthorQuestion", b =>
                 {
                     b.HasOne("Portal.Web.Features.Projects.Project", null)
                         .WithMany()
                         .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Web.Features.Analysis.ChecklistAnswerRevision", b =>
+                {
+                    b.HasOne("Portal.Web.Features.Analysis.ChecklistItem", null)
+                        .WithMany("Revisions")
+                        .HasForeignKey("ItemId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -2023,6 +2068,15 @@ namespace Portal.Web.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Portal.Web.Features.Runs.Agent", b =>
+                {
+                    b.HasOne("Portal.Web.Features.Agents.AgentToken", null)
+                        .WithMany()
+                        .HasForeignKey("TokenId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Portal.Web.Features.Runs.MetricPoint", b =>
                 {
                     b.HasOne("Portal.Web.Features.Runs.Run", null)
@@ -2093,6 +2147,11 @@ namespace Portal.Web.Data.Migrations
                         .HasForeignKey("ProjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Web.Features.Analysis.ChecklistItem", b =>
+                {
+                    b.Navigation("Revisions");
                 });
 
             modelBuilder.Entity("Portal.Web.Features.Design.DesignDocument", b =>

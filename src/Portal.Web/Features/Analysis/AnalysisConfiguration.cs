@@ -15,6 +15,17 @@ internal sealed class ChecklistItemConfiguration : IEntityTypeConfiguration<Chec
     }
 }
 
+internal sealed class ChecklistAnswerRevisionConfiguration : IEntityTypeConfiguration<ChecklistAnswerRevision>
+{
+    public void Configure(EntityTypeBuilder<ChecklistAnswerRevision> b)
+    {
+        b.HasOne<ChecklistItem>().WithMany(i => i.Revisions).HasForeignKey(r => r.ItemId).OnDelete(DeleteBehavior.Cascade);
+        b.HasIndex(r => new { r.ItemId, r.Number }).IsUnique();
+        b.Property(r => r.Answer).HasMaxLength(ChecklistService.MaxTextLength);
+        b.Property(r => r.Source).HasMaxLength(ChecklistService.MaxTextLength);
+    }
+}
+
 internal sealed class DiscrepancyConfiguration : IEntityTypeConfiguration<Discrepancy>
 {
     public void Configure(EntityTypeBuilder<Discrepancy> b) =>

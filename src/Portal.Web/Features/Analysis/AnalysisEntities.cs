@@ -23,6 +23,23 @@ public sealed class ChecklistItem
     /// <summary>The board task made from this item, if any.</summary>
     public long? TaskId { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+    /// <summary>Number of the answer's latest revision (0: never answered); a save names the one its writer saw.</summary>
+    public int AnswerRevision { get; set; }
+    public List<ChecklistAnswerRevision> Revisions { get; set; } = [];
+}
+
+/// <summary>One saved answer of a checklist item: every answer is kept, so that an overwritten one stays readable.</summary>
+public sealed class ChecklistAnswerRevision
+{
+    public long Id { get; set; }
+    public long ItemId { get; set; }
+    /// <summary>1, 2, ... per item.</summary>
+    public int Number { get; set; }
+    public string Answer { get; set; } = "";
+    public string Source { get; set; } = "";
+    /// <summary>Null only for answers written before revisions were kept, whose writer is unknown.</summary>
+    public string? AuthorId { get; set; }
+    public DateTimeOffset At { get; set; }
 }
 
 public enum DiscrepancyStatus { Open, Decided }

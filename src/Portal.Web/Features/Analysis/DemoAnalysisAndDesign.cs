@@ -128,7 +128,8 @@ internal sealed class DemoAnalysisAndDesign(TimeProvider clock) : IDemoContribut
     private static void Answer(PortalDbContext db, long projectId, string question, string answer, string source, string ownerId)
     {
         var item = db.ChecklistItems.Local.First(i => i.ProjectId == projectId && i.Question == question);
-        (item.Answer, item.Source, item.Status, item.OwnerId) = (answer, source, ChecklistItemStatus.Answered, ownerId);
+        (item.Answer, item.Source, item.Status, item.OwnerId, item.AnswerRevision) = (answer, source, ChecklistItemStatus.Answered, ownerId, 1);
+        item.Revisions.Add(new ChecklistAnswerRevision { Number = 1, Answer = answer, Source = source, AuthorId = ownerId, At = item.UpdatedAt });
     }
 
     private static void Owner(PortalDbContext db, long projectId, string question, string ownerId) =>

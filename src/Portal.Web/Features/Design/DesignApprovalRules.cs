@@ -1,3 +1,5 @@
+using Portal.Web.Infrastructure;
+
 namespace Portal.Web.Features.Design;
 
 public enum DesignDocumentState { Draft, InReview, ChangesRequested, Approved }
@@ -26,4 +28,11 @@ public static class DesignApprovalRules
             ? DesignDocumentState.Approved
             : DesignDocumentState.InReview;
     }
+}
+
+/// <summary>Who settles a review thread: the one who opened it, the document's author, or a lead. Shared by the page and the service.</summary>
+public static class ReviewThreadRules
+{
+    public static bool CanResolve(Actor actor, string threadAuthorId, string documentAuthorId) =>
+        actor.UserId == threadAuthorId || actor.UserId == documentAuthorId || actor.IsLead;
 }

@@ -55,13 +55,20 @@ public sealed class DesignDocumentService(
         var latest = versions.Select(v => v.Number).DefaultIfEmpty(0).Max();
         var names = await NamesAsync(db,
             [doc.AuthorId, .. versions.Select(v => v.AuthorId), .. doc.ReviewRequests.Select(r => r.ReviewerId),
-             .. threads.Select(t => t.AuthorId), .. threads.SelectMany(t => t.Comments).Select(c => c.AuthorId)], ct);
+             .. threads.Select(t => t.AuthorId), .. threads.SelectMany(t => t.Comments).Select(c => c.AuthorId),
+             .. threads.Where(t => t.ResolvedById is not null).Select(t => t.ResolvedById!)], ct);
         string Name(string id) => names.GetValueOrDefault(id, "?");
-        // Only versions that carry line threads are read in full, to quote the line.
+        // Only versions that carry line threads (and the latest, to follow their lines into it) are read in full.
         var quoted = threads.Where(t => t.Line is not null).Select(t => t.VersionNumber).Distinct().ToList();
-        var linesByVersion = (await db.DesignDocumentVersions.Where(v => v.DocumentId == documentId && quoted.Contains(v.Number))
-                .Select(v => new { v.Number, v.Markdown }).ToListAsync(ct))
-            .ToDictionary(v => v.Number, v => SplitLines(v.Markdown));
+        var markdownByVersion = quoted.Count == 0 ? new Dictionary<int, string>() : await db.DesignDocumentVersions
+            .Where(v => v.DocumentId == documentId && (quoted.Contains(v.Number) || v.Number == latest))
+            .ToDictionaryAsync(v => v.Number, v => v.Markdown, ct);
+        var linesByVersion = markdownByVersion.ToDictionary(v => v.Key, v => SplitLines(v.Value));
+        var toLatest = quoted.Where(n => n != latest && markdownByVersion.ContainsKey(n) && markdownByVersion.ContainsKey(latest))
+            .ToDictionary(n => n, n => LinesKept(markdownByVersion[n], markdownByVersion[latest]));
+        int? LatestLine(ReviewThread t) => t.Line is not int l ? null
+            : t.VersionNumber == latest ? l
+            : toLatest.TryGetValue(t.VersionNumber, out var kept) && kept.TryGetValue(l, out var moved) ? moved : null;
 
         var reviewers = doc.ReviewRequests.OrderBy(r => r.RequestedAt).Select(r =>
         {
@@ -77,7 +84,9 @@ public sealed class DesignDocumentService(
             threads.Select(t => new ThreadView(t.Id, t.VersionNumber, t.Line,
                 t.Line is int l && linesByVersion.TryGetValue(t.VersionNumber, out var lines) && l <= lines.Length ? lines[l - 1] : null,
                 t.AuthorId, Name(t.AuthorId), t.CreatedAt,
-                t.Comments.OrderBy(c => c.At).ThenBy(c => c.Id).Select(c => new CommentView(c.Id, Name(c.AuthorId), c.Text, c.At)).ToList())).ToList());
+                t.Comments.OrderBy(c => c.At).ThenBy(c => c.Id).Select(c => new CommentView(c.Id, Name(c.AuthorId), c.Text, c.At)).ToList(),
+                LatestLine(t), t.Line is not null && LatestLine(t) is null, t.ResolvedAt,
+                t.ResolvedById is null ? null : Name(t.ResolvedById))).ToList());
     }
 
     public async Task<VersionContent> GetVersionAsync(long documentId, int number, CancellationToken ct = default)
@@ -127,6 +136,13 @@ public sealed class DesignDocumentService(
         Same(result.PiecesOld.Count);
         return lines;
     }
+
+    /// <summary>
+    /// Where each line of the older text stands in the newer one, for the lines the diff keeps unchanged; a line that
+    /// was changed or removed has no entry.
+    /// </summary>
+    public static IReadOnlyDictionary<int, int> LinesKept(string olderText, string newerText) =>
+        Diff(olderText, newerText).Where(d => d.Kind == DiffLineKind.Unchanged).ToDictionary(d => d.OldLine!.Value, d => d.NewLine!.Value);
 
     public async Task<long> CreateAsync(Actor actor, long projectId, string title, ModelComponent? component, string markdownText, CancellationToken ct = default)
     {

@@ -141,6 +141,34 @@ public sealed class DesignReviewService(
         live.Publish(Topics.Document(doc.Id));
     }
 
+    /// <summary>Marks a thread's discussion settled (<see cref="ReviewThreadRules"/> says who may); it stays readable and can be reopened.</summary>
+    public async Task ResolveThreadAsync(Actor actor, long threadId, CancellationToken ct = default) =>
+        await SetResolvedAsync(actor, threadId, resolved: true, ct);
+
+    /// <summary>Opens a resolved thread again, for the same people who may resolve it.</summary>
+    public async Task ReopenThreadAsync(Actor actor, long threadId, CancellationToken ct = default) =>
+        await SetResolvedAsync(actor, threadId, resolved: false, ct);
+
+    private async Task SetResolvedAsync(Actor actor, long threadId, bool resolved, CancellationToken ct)
+    {
+        actor = await dbFactory.RefreshAsync(actor, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var thread = await db.ReviewThreads.FirstOrDefaultAsync(t => t.Id == threadId && !t.IsDeleted, ct)
+                     ?? throw PortalError.NotFound("That thread does not exist or was deleted.");
+        var doc = await DesignDocumentService.LoadForChangeAsync(db, thread.DocumentId, ct);
+        if (!ReviewThreadRules.CanResolve(actor, thread.AuthorId, doc.AuthorId))
+            throw PortalError.Forbidden(resolved
+                ? "Only the thread's author, the document's author or a lead can resolve a thread."
+                : "Only the thread's author, the document's author or a lead can reopen a thread.");
+        if (resolved == thread.ResolvedAt is not null)
+            throw PortalError.Conflict(resolved ? "This thread is resolved already." : "This thread is open already.");
+
+        thread.ResolvedAt = resolved ? clock.GetUtcNow() : null;
+        thread.ResolvedById = resolved ? actor.UserId : null;
+        await db.SaveChangesAsync(ct);
+        live.Publish(Topics.Document(doc.Id));
+    }
+
     private static string CheckComment(string? text)
     {
         text = (text ?? "").Trim();

@@ -20,8 +20,17 @@ public sealed record VersionInfo(int Number, string AuthorName, DateTimeOffset C
 /// <summary>A requested reviewer and their verdict on the latest version (null: none yet).</summary>
 public sealed record ReviewerStanding(string UserId, string Name, Verdict? VerdictOnLatest);
 
+/// <summary>
+/// A thread as readers see it. Line is the line of the version it was written on; LatestLine is where that same line
+/// stands in the latest version (lines above it may have come or gone), null for a thread about the whole version or
+/// an outdated one. A line thread is outdated when its line was changed or removed by a later version.
+/// </summary>
 public sealed record ThreadView(long Id, int VersionNumber, int? Line, string? LineText, string AuthorId, string AuthorName,
-    DateTimeOffset CreatedAt, IReadOnlyList<CommentView> Comments);
+    DateTimeOffset CreatedAt, IReadOnlyList<CommentView> Comments,
+    int? LatestLine = null, bool IsOutdated = false, DateTimeOffset? ResolvedAt = null, string? ResolvedByName = null)
+{
+    public bool IsResolved => ResolvedAt is not null;
+}
 
 public sealed record CommentView(long Id, string AuthorName, string Text, DateTimeOffset At);
 

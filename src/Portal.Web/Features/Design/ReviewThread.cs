@@ -10,6 +10,9 @@ public sealed class ReviewThread
     public int? Line { get; set; }
     public string AuthorId { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>When the discussion was settled; null while it is open. Resolving keeps every comment readable.</summary>
+    public DateTimeOffset? ResolvedAt { get; set; }
+    public string? ResolvedById { get; set; }
     /// <summary>Deleted threads are kept (their comments stay readable to nobody) but take no new comments.</summary>
     public bool IsDeleted { get; set; }
     public List<ReviewComment> Comments { get; set; } = [];

@@ -308,6 +308,44 @@ namespace Portal.Web.Data.Migrations.Postgres
                     b.ToTable("AuthorQuestions");
                 });
 
+            modelBuilder.Entity("Portal.Web.Features.Analysis.ChecklistAnswerRevision", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Answer")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("AuthorId")
+                        .HasColumnType("text");
+
+                    b.Property<long>("ItemId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Number")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ItemId", "Number")
+                        .IsUnique();
+
+                    b.ToTable("ChecklistAnswerRevisions");
+                });
+
             modelBuilder.Entity("Portal.Web.Features.Analysis.ChecklistItem", b =>
                 {
                     b.Property<long>("Id")
@@ -319,6 +357,9 @@ namespace Portal.Web.Data.Migrations.Postgres
                     b.Property<string>("Answer")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<int>("AnswerRevision")
+                        .HasColumnType("integer");
 
                     b.Property<string>("OwnerId")
                         .HasColumnType("text");
@@ -960,6 +1001,12 @@ namespace Portal.Web.Data.Migrations.Postgres
 
                     b.Property<int?>("Line")
                         .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("ResolvedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ResolvedById")
+                        .HasColumnType("text");
 
                     b.Property<int>("VersionNumber")
                         .HasColumnType("integer");
@@ -1864,6 +1911,15 @@ namespace Portal.Web.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Portal.Web.Features.Analysis.ChecklistAnswerRevision", b =>
+                {
+                    b.HasOne("Portal.Web.Features.Analysis.ChecklistItem", null)
+                        .WithMany("Revisions")
+                        .HasForeignKey("ItemId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Portal.Web.Features.Analysis.ChecklistItem", b =>
                 {
                     b.HasOne("Portal.Web.Features.Projects.Project", null)
@@ -2167,6 +2223,11 @@ namespace Portal.Web.Data.Migrations.Postgres
                         .HasForeignKey("ProjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Web.Features.Analysis.ChecklistItem", b =>
+                {
+                    b.Navigation("Revisions");
                 });
 
             modelBuilder.Entity("Portal.Web.Features.Design.DesignDocument", b =>
