@@ -21,3 +21,13 @@ public sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<Post
     public PostgresPortalDbContext CreateDbContext(string[] args) =>
         new(new DbContextOptionsBuilder<PortalDbContext>().UseNpgsql("Host=localhost;Database=portal").Options);
 }
+
+/// <summary>
+/// For `dotnet ef migrations add --context PortalDbContext`: without a factory of its own, the tools would take the
+/// PostgreSQL factory above (its context is also a PortalDbContext) and write PostgreSQL migrations into SQLite's folder.
+/// </summary>
+public sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<PortalDbContext>
+{
+    public PortalDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PortalDbContext>().UseSqlite("Data Source=portal-design-time.db").Options);
+}

@@ -218,67 +218,6 @@ namespace Portal.Web.Data.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Web.Features.Runs.Agent", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<int>("CpuCores")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<bool>("CudaAvailable")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long?>("GpuMemoryBytes")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("GpuName")
-                        .HasColumnType("TEXT");
-
-                    b.Property<bool>("IsConnected")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long?>("LastHeartbeatAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<int>("MaxConcurrentJobs")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long>("MemoryBytes")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<int?>("NumericCheckStatus")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("NumericCheckSummary")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Os")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("TokenId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("TorchVersion")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("Name")
-                        .IsUnique();
-
-                    b.HasIndex("TokenId");
-
-                    b.ToTable("Agents");
-                });
-
             modelBuilder.Entity("Portal.Web.Features.Agents.AgentToken", b =>
                 {
                     b.Property<long>("Id")
@@ -1067,6 +1006,10 @@ namespace Portal.Web.Data.Migrations
                     b.Property<long>("At")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Link")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("ProjectId")
                         .HasColumnType("INTEGER");
 
@@ -1412,6 +1355,67 @@ namespace Portal.Web.Data.Migrations
                     b.ToTable("ReleaseRuns");
                 });
 
+            modelBuilder.Entity("Portal.Web.Features.Runs.Agent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CpuCores")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("CudaAvailable")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("GpuMemoryBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("GpuName")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("IsConnected")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LastHeartbeatAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MaxConcurrentJobs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MemoryBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("NumericCheckStatus")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("NumericCheckSummary")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Os")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("TokenId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TorchVersion")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("TokenId");
+
+                    b.ToTable("Agents");
+                });
+
             modelBuilder.Entity("Portal.Web.Features.Runs.MetricPoint", b =>
                 {
                     b.Property<long>("RunId")
@@ -1730,6 +1734,36 @@ namespace Portal.Web.Data.Migrations
                     b.ToTable("Tasks");
                 });
 
+            modelBuilder.Entity("Portal.Web.Features.Tasks.TaskComment", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AuthorId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BodyMarkdown")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("TaskId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AuthorId");
+
+                    b.HasIndex("TaskId", "CreatedAt");
+
+                    b.ToTable("TaskComments");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -1778,15 +1812,6 @@ namespace Portal.Web.Data.Migrations
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("Portal.Web.Features.Runs.Agent", b =>
-                {
-                    b.HasOne("Portal.Web.Features.Agents.AgentToken", null)
-                        .WithMany()
-                        .HasForeignKey("TokenId")
-                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 
@@ -2023,6 +2048,15 @@ namespace Portal.Web.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Portal.Web.Features.Runs.Agent", b =>
+                {
+                    b.HasOne("Portal.Web.Features.Agents.AgentToken", null)
+                        .WithMany()
+                        .HasForeignKey("TokenId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Portal.Web.Features.Runs.MetricPoint", b =>
                 {
                     b.HasOne("Portal.Web.Features.Runs.Run", null)
@@ -2091,6 +2125,21 @@ namespace Portal.Web.Data.Migrations
                     b.HasOne("Portal.Web.Features.Projects.Project", null)
                         .WithMany()
                         .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Web.Features.Tasks.TaskComment", b =>
+                {
+                    b.HasOne("Portal.Web.Features.Account.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("AuthorId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("Portal.Web.Features.Tasks.ProjectTask", null)
+                        .WithMany()
+                        .HasForeignKey("TaskId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
