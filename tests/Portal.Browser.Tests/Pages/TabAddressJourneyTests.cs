@@ -16,7 +16,7 @@ public sealed class TabAddressJourneyTests(PortalAppFactory app, BrowserFixture 
         await page.GotoAsync($"projects/{projectId}/analysis?tab=questions");
         await BrowserFixture.WaitForCircuitAsync(page);
         await page.WaitForSelectorAsync("[data-testid=author-questions]");
-        Assert.Equal("Questions to the authors", (await page.InnerTextAsync("[data-testid=analysis-tabs] .mud-tab-active")).Trim());
+        Assert.Equal("Questions to the authors", (await page.TextContentAsync("[data-testid=analysis-tabs] .mud-tab-active"))!.Trim());
         Assert.Empty(await page.QuerySelectorAllAsync("[data-testid=checklist-progress]"));
 
         await page.ClickAsync("[data-testid=analysis-tabs] .mud-tab >> text=Discrepancies");
@@ -34,7 +34,7 @@ public sealed class TabAddressJourneyTests(PortalAppFactory app, BrowserFixture 
         await page.WaitForSelectorAsync("[data-testid=author-questions]");
         await page.GoForwardAsync();
         await page.WaitForSelectorAsync("[data-testid=discrepancies]");
-        Assert.Equal("Discrepancies", (await page.InnerTextAsync("[data-testid=analysis-tabs] .mud-tab-active")).Trim());
+        Assert.Equal("Discrepancies", (await page.TextContentAsync("[data-testid=analysis-tabs] .mud-tab-active"))!.Trim());
     }
 
     [Fact]
@@ -47,6 +47,6 @@ public sealed class TabAddressJourneyTests(PortalAppFactory app, BrowserFixture 
         await BrowserFixture.WaitForCircuitAsync(page);
 
         await page.WaitForSelectorAsync("[data-testid=checklist-progress]");
-        Assert.Equal("Checklists", (await page.InnerTextAsync("[data-testid=analysis-tabs] .mud-tab-active")).Trim());
+        Assert.Equal("Checklists", (await page.TextContentAsync("[data-testid=analysis-tabs] .mud-tab-active"))!.Trim());
     }
 }

@@ -45,7 +45,7 @@ public sealed class TaskCommentJourneyTests(PortalAppFactory app, BrowserFixture
         var readerNavigations = 0;
         reader.FrameNavigated += (_, _) => readerNavigations++;
 
-        await writer.FillAsync("[data-testid=task-comment-input] textarea", "The paper's **Table 3** disagrees with the cfg.");
+        await writer.FillAsync("textarea[data-testid=task-comment-input]", "The paper's **Table 3** disagrees with the cfg.");
         await writer.ClickAsync("[data-testid=task-comment-post]");
 
         var comment = await reader.WaitForSelectorAsync("[data-testid=task-comment] >> text=disagrees with the cfg");
@@ -67,7 +67,7 @@ public sealed class TaskCommentJourneyTests(PortalAppFactory app, BrowserFixture
 
         await page.ClickAsync("[data-testid=task-comment-post]");
 
-        await page.WaitForSelectorAsync("[data-testid=task-comment-input] >> text=Write the comment first.");
+        await page.WaitForSelectorAsync("[data-testid=task-comment-field] >> text=Write the comment first.");
         Assert.Equal(0, await app.WithDbAsync(db => db.TaskComments.CountAsync(c => c.TaskId == taskId)));
     }
 
@@ -77,7 +77,7 @@ public sealed class TaskCommentJourneyTests(PortalAppFactory app, BrowserFixture
         var (projectId, taskId, title) = await OpenTaskAsync(skip: 2);
         var page = await OpenAsync("member7", $"projects/{projectId}/board?task={taskId}");
         await page.WaitForSelectorAsync($"[data-testid=task-panel-title] >> text={title}");
-        await page.FillAsync("[data-testid=task-comment-input] textarea", "Started on this.");
+        await page.FillAsync("textarea[data-testid=task-comment-input]", "Started on this.");
         await page.ClickAsync("[data-testid=task-comment-post]");
         await page.WaitForSelectorAsync("[data-testid=task-comment] >> text=Started on this.");
 

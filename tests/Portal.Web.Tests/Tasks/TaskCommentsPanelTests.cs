@@ -20,12 +20,12 @@ public sealed class TaskCommentsPanelTests : BoardComponentContext
         var taskId = await Db.AddTaskAsync();
         var panel = RenderPanel(taskId, Db.Members[0]);
 
-        panel.Find("[data-testid=task-comment-input] textarea").Input("Use **CIoU** here.");
+        panel.Find("textarea[data-testid=task-comment-input]").Input("Use **CIoU** here.");
         await panel.Find("[data-testid=task-comment-post]").ClickAsync(new());
 
         panel.WaitForAssertion(() => Assert.Equal("<p>Use <strong>CIoU</strong> here.</p>",
             Assert.Single(panel.FindAll("[data-testid=task-comment-body]")).InnerHtml.Trim()));
-        Assert.Equal("", panel.Find("[data-testid=task-comment-input] textarea").GetAttribute("value") ?? "");
+        Assert.Equal("", panel.Find("textarea[data-testid=task-comment-input]").GetAttribute("value") ?? "");
         Assert.Single(panel.FindAll("[data-testid=task-comment-delete]"));
     }
 
@@ -37,7 +37,7 @@ public sealed class TaskCommentsPanelTests : BoardComponentContext
 
         await panel.Find("[data-testid=task-comment-post]").ClickAsync(new());
 
-        panel.WaitForAssertion(() => Assert.Contains("Write the comment first.", panel.Find("[data-testid=task-comment-input]").TextContent));
+        panel.WaitForAssertion(() => Assert.Contains("Write the comment first.", panel.Find("[data-testid=task-comment-field]").TextContent));
         Assert.Empty(panel.FindAll("[data-testid=task-comment]"));
     }
 
