@@ -30,6 +30,7 @@ public class PortalDbContext : IdentityDbContext<PortalUser>
     public DbSet<StageTransition> StageTransitions => Set<StageTransition>();
     public DbSet<ActivityEntry> Activity => Set<ActivityEntry>();
     public DbSet<ProjectTask> Tasks => Set<ProjectTask>();
+    public DbSet<TaskComment> TaskComments => Set<TaskComment>();
     public DbSet<Features.Defects.Defect> Defects => Set<Features.Defects.Defect>();
 
     public DbSet<Run> Runs => Set<Run>();

@@ -70,4 +70,5 @@ public static class Topics
     public static string Run(long runId) => $"run:{runId}";
     public static string Agents => "agents";
     public static string Release(long releaseId) => $"release:{releaseId}";
+    public static string Task(long taskId) => $"task:{taskId}";
 }

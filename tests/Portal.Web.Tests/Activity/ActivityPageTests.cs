@@ -32,4 +32,18 @@ public sealed class ActivityPageTests : BoardComponentContext
             Assert.Contains("claimed “Checklist: training schedule”", entry);
         }, TimeSpan.FromSeconds(1));
     }
+
+    [Fact]
+    public async Task Each_entry_links_to_what_it_names()
+    {
+        var id = await Db.AddTaskAsync("Checklist: anchors");
+        await Db.Claims.ClaimAsync(Db.Members[1], id);
+        ActAs(Db.Members[0]);
+
+        var page = Render<ActivityPage>(p => p.Add(a => a.ProjectId, Db.ProjectId));
+
+        var link = page.WaitForElement("[data-testid=activity-entry] [data-testid=activity-link]");
+        Assert.Equal($"projects/{Db.ProjectId}/board?task={id}", link.GetAttribute("href"));
+        Assert.Equal("claimed “Checklist: anchors”", link.TextContent.Trim());
+    }
 }

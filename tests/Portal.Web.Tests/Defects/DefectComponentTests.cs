@@ -40,6 +40,24 @@ public sealed class DefectComponentTests : BoardComponentContext
     }
 
     [Fact]
+    public async Task A_defect_address_opens_that_defect_and_its_activity_entry_links_there()
+    {
+        var defects = Db.Get<DefectService>();
+        await defects.ReportAsync(Db.Members[0], Db.ProjectId, DefectServiceTests.Form());
+        var second = await defects.ReportAsync(Db.Members[1], Db.ProjectId, DefectServiceTests.Form());
+        var link = await Db.QueryAsync(db => db.Activity.OrderByDescending(a => a.Id).Select(a => a.Link).FirstAsync());
+        Assert.Equal($"projects/{Db.ProjectId}/defects?defect={second}", link);
+
+        ActAs(Db.Members[0]);
+        Render<MudPopoverProvider>();
+        Render<MudSnackbarProvider>();
+        Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>().NavigateTo("/" + link);
+        var page = Render<DefectsPage>(p => p.Add(x => x.ProjectId, Db.ProjectId));
+
+        page.WaitForAssertion(() => Assert.Equal(second.ToString(), page.Find("[data-testid=defect-actions]").GetAttribute("data-defect-id")), TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public void The_chart_data_puts_the_projects_share_beside_the_studys_in_percent()
     {
         var facts = new[]

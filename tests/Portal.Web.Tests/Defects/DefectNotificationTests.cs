@@ -61,6 +61,7 @@ public sealed class DefectNotificationTests : IAsyncLifetime
             Assert.Equal((before.Owner + steps[version].ToOwner, before.Lead + steps[version].ToLead, before.Activity + 1), after);
         }
         var links = await _db.QueryAsync(db => db.Notifications.Where(n => n.Kind == NotificationKind.Defect).Select(n => n.Link).Distinct().ToListAsync());
-        Assert.Equal([$"/projects/{_db.ProjectId}/defects"], links);
+        // Every notification opens the defect it is about.
+        Assert.Equal([$"/projects/{_db.ProjectId}/defects?defect={id}"], links);
     }
 }

@@ -48,6 +48,9 @@ public sealed class RoleByActionTests : IClassFixture<RoleByActionTests.Fixture>
         ["TaskClaims.UnclaimAsync"] = [Member, Lead],
         ["TaskClaims.SubmitForReviewAsync"] = [Member, Lead],
         ["TaskClaims.CompleteAsync"] = [Lead],
+        // Comments on tasks are open to every active account, as design threads are; only the author removes one.
+        ["TaskComments.AddAsync"] = [Member, Lead, Mentor, Admin, NoRole],
+        ["TaskComments.DeleteAsync"] = [Member, Lead, Mentor, Admin, NoRole],
         ["UserAdministration.CreateAsync"] = [Admin],
         ["UserAdministration.SetActiveAsync"] = [Admin],
         ["UserAdministration.SetRolesAsync"] = [Admin],
@@ -239,6 +242,12 @@ public sealed class RoleByActionTests : IClassFixture<RoleByActionTests.Fixture>
         ["TaskClaims.UnclaimAsync"] = async (w, a) => await w.Get<TaskClaims>().UnclaimAsync(a, await w.TaskAsync(ProjectTaskStatus.Claimed, w.Doer.UserId)),
         ["TaskClaims.SubmitForReviewAsync"] = async (w, a) => await w.Get<TaskClaims>().SubmitForReviewAsync(a, await w.TaskAsync(ProjectTaskStatus.Claimed, w.Doer.UserId)),
         ["TaskClaims.CompleteAsync"] = async (w, a) => await w.Get<TaskClaims>().CompleteAsync(a, await w.TaskAsync(ProjectTaskStatus.InReview, w.Member.UserId)),
+        ["TaskComments.AddAsync"] = async (w, a) => await w.Get<TaskComments>().AddAsync(a, await w.TaskAsync(ProjectTaskStatus.Open, null), "Anchors are in the cfg."),
+        ["TaskComments.DeleteAsync"] = async (w, a) =>
+        {
+            var comment = await w.Get<TaskComments>().AddAsync(w.Self, await w.TaskAsync(ProjectTaskStatus.Open, null), "Anchors are in the cfg.");
+            await w.Get<TaskComments>().DeleteAsync(a, comment);
+        },
         ["UserAdministration.CreateAsync"] = (w, a) => w.Get<UserAdministration>().CreateAsync(a, World.NewUser()),
         ["UserAdministration.SetActiveAsync"] = async (w, a) => await w.Get<UserAdministration>().SetActiveAsync(a, await w.UserAsync(), false),
         ["UserAdministration.SetRolesAsync"] = async (w, a) => await w.Get<UserAdministration>().SetRolesAsync(a, await w.UserAsync(), [Roles.Member, Roles.Lead]),

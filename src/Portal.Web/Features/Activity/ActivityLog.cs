@@ -13,14 +13,18 @@ public sealed class ActivityLog(TimeProvider clock)
     public const int MaxTextLength = 500;
 
     /// <summary>Adds an entry to <paramref name="db"/>; the caller saves (and publishes <c>Topics.Project</c>).</summary>
-    public void Add(PortalDbContext db, long projectId, string userId, string text)
+    /// <param name="link">Where the entry's subject is (see <see cref="ActivityLinks"/>); null when it names nothing with a page.</param>
+    public void Add(PortalDbContext db, long projectId, string userId, string text, string? link = null)
     {
         var trimmed = text.Length <= MaxTextLength ? text : text[..(MaxTextLength - 1)] + "…";
-        db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, Text = trimmed, At = clock.GetUtcNow() });
+        db.Activity.Add(new ActivityEntry
+        {
+            ProjectId = projectId, UserId = userId, Text = trimmed, Link = link is { Length: <= ActivityLinks.MaxLength } ? link : null, At = clock.GetUtcNow(),
+        });
     }
 }
 
-public sealed record ActivityItem(long Id, DateTimeOffset At, string UserName, string Text);
+public sealed record ActivityItem(long Id, DateTimeOffset At, string UserName, string Text, string? Link = null);
 
 /// <summary>Reading a project's activity feed, newest first.</summary>
 public sealed class ActivityFeed(IDbContextFactory<PortalDbContext> dbFactory)
@@ -36,7 +40,7 @@ public sealed class ActivityFeed(IDbContextFactory<PortalDbContext> dbFactory)
                 join u in db.Users on a.UserId equals u.Id into users
                 from u in users.DefaultIfEmpty()
                 orderby a.At descending, a.Id descending
-                select new ActivityItem(a.Id, a.At, u == null ? "(removed user)" : u.DisplayName, a.Text))
+                select new ActivityItem(a.Id, a.At, u == null ? "(removed user)" : u.DisplayName, a.Text, a.Link))
             .Take(Math.Clamp(take, 1, 1000))
             .ToListAsync(cancellationToken);
     }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Web.Data;
+using Portal.Web.Features.Activity;
 using Portal.Web.Features.Projects;
 using Portal.Web.Infrastructure;
 
@@ -57,7 +58,7 @@ public sealed class AnalysisLogService(IDbContextFactory<PortalDbContext> dbFact
         var d = await db.Discrepancies.FirstOrDefaultAsync(x => x.Id == discrepancyId, ct)
                 ?? throw PortalError.NotFound($"There is no discrepancy {discrepancyId}.");
         (d.Decision, d.Reason, d.Status, d.DecidedById, d.DecidedAt) = (decision, reason, DiscrepancyStatus.Decided, actor.UserId, clock.GetUtcNow());
-        db.Activity.Add(new ActivityEntry { ProjectId = d.ProjectId, UserId = actor.UserId, Text = $"decided the discrepancy \"{d.Topic}\": {decision}", At = clock.GetUtcNow() });
+        db.Activity.Add(new ActivityEntry { ProjectId = d.ProjectId, UserId = actor.UserId, Text = $"decided the discrepancy \"{d.Topic}\": {decision}", Link = ActivityLinks.Analysis(d.ProjectId, "discrepancies"), At = clock.GetUtcNow() });
         await db.SaveChangesAsync(ct);
         live.Publish(Topics.Project(d.ProjectId));
     }

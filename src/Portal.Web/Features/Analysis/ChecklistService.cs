@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Web.Data;
+using Portal.Web.Features.Activity;
 using Portal.Web.Features.Inbox;
 using Portal.Web.Features.Projects;
 using Portal.Web.Features.Tasks;
@@ -164,8 +165,12 @@ public sealed class ChecklistService(IDbContextFactory<PortalDbContext> dbFactor
             Stage = ReproductionStage.PaperAnalysis, Component = component, Status = ProjectTaskStatus.Open, CreatedAt = now, UpdatedAt = now,
         };
         db.Tasks.Add(task);
-        db.Activity.Add(new ActivityEntry { ProjectId = item.ProjectId, UserId = actor.UserId, Text = $"put the analysis item \"{item.Question}\" on the board", At = now });
         await db.SaveChangesAsync(ct);
+        db.Activity.Add(new ActivityEntry
+        {
+            ProjectId = item.ProjectId, UserId = actor.UserId, Text = $"put the analysis item \"{item.Question}\" on the board",
+            Link = ActivityLinks.Task(item.ProjectId, task.Id), At = now,
+        });
         item.TaskId = task.Id;
         item.UpdatedAt = now;
         await db.SaveChangesAsync(ct);

@@ -33,10 +33,14 @@ public sealed class DefectService(
         Apply(defect, form);
         defect.EnvironmentJson = environment;
         defect.UpdatedAt = now;
+        // The activity entry links to the defect, so it needs the defect's id: two saves, one transaction.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         db.Defects.Add(defect);
-        activity.Add(db, projectId, actor.UserId, $"reported defect “{defect.Title}”");
+        await db.SaveChangesAsync(ct);
+        activity.Add(db, projectId, actor.UserId, $"reported defect “{defect.Title}”", ActivityLinks.Defect(projectId, defect.Id));
         var notified = await NotifyAsync(db, actor, defect, $"Defect reported: “{defect.Title}”", ct);
         await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         Announce(defect.ProjectId, notified);
         return defect.Id;
     }
@@ -67,7 +71,7 @@ public sealed class DefectService(
             Apply(d, row.Form);
             db.Defects.Add(d);
         }
-        activity.Add(db, projectId, actor.UserId, $"imported {read.Rows.Count} defect(s) from CSV");
+        activity.Add(db, projectId, actor.UserId, $"imported {read.Rows.Count} defect(s) from CSV", ActivityLinks.Defects(projectId));
         await db.SaveChangesAsync(ct);
         live.Publish(Topics.Project(projectId));
         return read.Rows.Count;
@@ -200,7 +204,7 @@ public sealed class DefectService(
         var text = await change(db, d);
         d.UpdatedAt = clock.GetUtcNow();
         d.Version++;
-        activity.Add(db, d.ProjectId, actor.UserId, text);
+        activity.Add(db, d.ProjectId, actor.UserId, text, ActivityLinks.Defect(d.ProjectId, d.Id));
         var notified = await NotifyAsync(db, actor, d, $"Defect {verb}: “{d.Title}” ({StatusName(d.Status)})", ct);
         try { await db.SaveChangesAsync(ct); }
         catch (DbUpdateConcurrencyException)
@@ -302,7 +306,7 @@ public sealed class DefectService(
                            where ur.RoleId == leadRoleId && u.SubTeam == team
                            select u.Id).ToListAsync(ct);
         var recipients = leads.Append(d.OwnerId).OfType<string>().Distinct().Where(id => id != actor.UserId).ToList();
-        var link = $"/projects/{d.ProjectId}/defects";
+        var link = "/" + ActivityLinks.Defect(d.ProjectId, d.Id);
         foreach (var userId in recipients)
             inbox.Add(db, userId, actor.UserId, NotificationKind.Defect, text, link);
         return recipients;

@@ -1,6 +1,7 @@
 using DiffPlex;
 using Microsoft.EntityFrameworkCore;
 using Portal.Web.Data;
+using Portal.Web.Features.Activity;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.Inbox;
 using Portal.Web.Features.Projects;
@@ -165,9 +166,16 @@ public sealed class DesignDocumentService(
             ProjectId = projectId, Component = component, Title = title, AuthorId = actor.UserId, CreatedAt = now,
             Versions = [new DesignDocumentVersion { Number = 1, Markdown = markdownText, AuthorId = actor.UserId, CreatedAt = now }],
         };
+        // The activity entry links to the document, so it needs the document's id: two saves, one transaction.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         db.DesignDocuments.Add(doc);
-        db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = actor.UserId, Text = $"started the design document \"{title}\"", At = now });
         await db.SaveChangesAsync(ct);
+        db.Activity.Add(new ActivityEntry
+        {
+            ProjectId = projectId, UserId = actor.UserId, Text = $"started the design document \"{title}\"", Link = ActivityLinks.Document(projectId, doc.Id), At = now,
+        });
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         live.Publish(Topics.Project(projectId));
         return doc.Id;
     }
@@ -188,7 +196,7 @@ public sealed class DesignDocumentService(
         {
             DocumentId = documentId, Number = number, Markdown = markdownText, AuthorId = actor.UserId, CreatedAt = clock.GetUtcNow(),
         });
-        db.Activity.Add(new ActivityEntry { ProjectId = doc.ProjectId, UserId = actor.UserId, Text = $"posted version {number} of \"{doc.Title}\"", At = clock.GetUtcNow() });
+        db.Activity.Add(new ActivityEntry { ProjectId = doc.ProjectId, UserId = actor.UserId, Text = $"posted version {number} of \"{doc.Title}\"", Link = ActivityLinks.Document(doc.ProjectId, doc.Id), At = clock.GetUtcNow() });
         foreach (var r in doc.ReviewRequests)
             inbox.Add(db, r.ReviewerId, actor.UserId, NotificationKind.ReviewRequested,
                 $"{actor.DisplayName} posted version {number} of \"{doc.Title}\" for your review", DocumentLink(doc));

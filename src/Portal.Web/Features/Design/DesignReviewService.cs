@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Web.Data;
+using Portal.Web.Features.Activity;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.Inbox;
 using Portal.Web.Features.Projects;
@@ -76,7 +77,7 @@ public sealed class DesignReviewService(
             });
         var what = verdict switch { Verdict.Approve => "approved", Verdict.RequestChanges => "requested changes on", _ => "commented on" };
         if (verdict != Verdict.Comment)
-            db.Activity.Add(new ActivityEntry { ProjectId = doc.ProjectId, UserId = actor.UserId, Text = $"{what} version {versionNumber} of \"{doc.Title}\"", At = now });
+            db.Activity.Add(new ActivityEntry { ProjectId = doc.ProjectId, UserId = actor.UserId, Text = $"{what} version {versionNumber} of \"{doc.Title}\"", Link = ActivityLinks.Document(doc.ProjectId, doc.Id), At = now });
         inbox.Add(db, doc.AuthorId, actor.UserId, NotificationKind.CommentOnYourDocument,
             $"{actor.DisplayName} {what} version {versionNumber} of \"{doc.Title}\"", DesignDocumentService.DocumentLink(doc));
         await db.SaveChangesAsync(ct);

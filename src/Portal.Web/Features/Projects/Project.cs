@@ -95,5 +95,7 @@ public sealed class ActivityEntry
     public long ProjectId { get; set; }
     public string UserId { get; set; } = "";
     public string Text { get; set; } = "";
+    /// <summary>The portal address of what the entry is about (a task, run, document, defect...), when there is one.</summary>
+    public string? Link { get; set; }
     public DateTimeOffset At { get; set; }
 }

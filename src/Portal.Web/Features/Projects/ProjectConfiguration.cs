@@ -21,6 +21,7 @@ internal sealed class ActivityEntryConfiguration : IEntityTypeConfiguration<Acti
     public void Configure(EntityTypeBuilder<ActivityEntry> b)
     {
         b.HasIndex(a => new { a.ProjectId, a.At });
+        b.Property(a => a.Link).HasMaxLength(Activity.ActivityLinks.MaxLength);
         b.HasOne<Project>().WithMany().HasForeignKey(a => a.ProjectId).OnDelete(DeleteBehavior.Cascade);
     }
 }

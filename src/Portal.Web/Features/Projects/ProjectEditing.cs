@@ -30,7 +30,7 @@ public sealed class ProjectEditing(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.Projects.Add(project);
         await db.SaveChangesAsync(cancellationToken);
-        activity.Add(db, project.Id, actor.UserId, $"created the project {project.Name}");
+        activity.Add(db, project.Id, actor.UserId, $"created the project {project.Name}", ActivityLinks.Project(project.Id));
         // Every reproduction starts its paper analysis from the three checklists.
         await ChecklistTemplate.AddToProjectAsync(db, project.Id, clock.GetUtcNow(), cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
@@ -55,7 +55,7 @@ public sealed class ProjectEditing(
         project.References.Clear();
         Apply(form, project);
         project.Version++;
-        activity.Add(db, projectId, actor.UserId, "edited the project's paper, claims and settings");
+        activity.Add(db, projectId, actor.UserId, "edited the project's paper, claims and settings", ActivityLinks.Project(projectId));
         await SaveAsync(db, cancellationToken);
         live.Publish(Topics.Projects, Topics.Project(projectId));
     }

@@ -53,7 +53,7 @@ public sealed class LostRunRestarts(
         if (refusal is not null)
         {
             db.RunLogLines.Add(new RunLogLine { RunId = run.Id, At = now, Text = "[portal] " + refusal });
-            activity.Add(db, run.ProjectId, run.StartedById, $"run #{run.Id} was lost ({reason}) and stays Lost: {refusal}");
+            activity.Add(db, run.ProjectId, run.StartedById, $"run #{run.Id} was lost ({reason}) and stays Lost: {refusal}", ActivityLinks.Run(run.Id));
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             live.Publish(Topics.Run(run.Id), Topics.Project(run.ProjectId));
@@ -67,7 +67,7 @@ public sealed class LostRunRestarts(
         {
             RunId = run.Id, At = now, FromStep = step, Automatic = true, Reason = Notes.Cap(reason, RunRestart.MaxReasonLength),
         }, $"[portal] Run {text}", cancellationToken);
-        activity.Add(db, run.ProjectId, run.StartedById, $"run #{run.Id} {text}");
+        activity.Add(db, run.ProjectId, run.StartedById, $"run #{run.Id} {text}", ActivityLinks.Run(run.Id));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         logger.LogWarning("Run {Run} restarted automatically from step {Step} ({Count} of {Limit})", run.Id, step, run.AutoRestarts, limit);

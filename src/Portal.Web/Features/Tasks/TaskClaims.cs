@@ -29,7 +29,7 @@ public sealed class TaskClaims(
         var changed = await HoldAsync(db, taskId, actor.UserId, target.Limit, cancellationToken);
         if (changed == 0) throw await ExplainRefusalAsync(db, taskId, actor.UserId, actor.UserId, target.Limit, cancellationToken);
 
-        activity.Add(db, target.ProjectId, actor.UserId, $"claimed “{target.Title}”");
+        activity.Add(db, target.ProjectId, actor.UserId, $"claimed “{target.Title}”", ActivityLinks.Task(target.ProjectId, taskId));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         live.Publish(Topics.Project(target.ProjectId));
@@ -54,7 +54,7 @@ public sealed class TaskClaims(
         var changed = await HoldAsync(db, taskId, assigneeId, target.Limit, cancellationToken, allowReassign: true);
         if (changed == 0) throw await ExplainRefusalAsync(db, taskId, assigneeId, actor.UserId, target.Limit, cancellationToken);
 
-        activity.Add(db, target.ProjectId, actor.UserId, $"assigned “{target.Title}” to {assignee.DisplayName}");
+        activity.Add(db, target.ProjectId, actor.UserId, $"assigned “{target.Title}” to {assignee.DisplayName}", ActivityLinks.Task(target.ProjectId, taskId));
         inbox.Add(db, assigneeId, actor.UserId, NotificationKind.TaskAssigned,
             $"{actor.DisplayName} assigned you “{target.Title}”", $"/projects/{target.ProjectId}/board?task={taskId}");
         await db.SaveChangesAsync(cancellationToken);
@@ -96,7 +96,7 @@ public sealed class TaskClaims(
         };
         task.Version++;
         task.UpdatedAt = clock.GetUtcNow();
-        activity.Add(db, task.ProjectId, actor.UserId, text);
+        activity.Add(db, task.ProjectId, actor.UserId, text, ActivityLinks.Task(task.ProjectId, task.Id));
         try { await db.SaveChangesAsync(cancellationToken); }
         catch (DbUpdateConcurrencyException)
         {

@@ -23,9 +23,13 @@ public sealed class TaskEditing(
             ProjectId = projectId, Title = form.Title.Trim(), DescriptionMarkdown = form.Description ?? "", Stage = form.Stage,
             Component = form.Component, EstimateHours = form.EstimateHours, CreatedAt = now, UpdatedAt = now,
         };
+        // The activity entry links to the task, so it needs the task's id: two saves, one transaction.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.Tasks.Add(task);
-        activity.Add(db, projectId, actor.UserId, $"created “{task.Title}”");
         await db.SaveChangesAsync(cancellationToken);
+        activity.Add(db, projectId, actor.UserId, $"created “{task.Title}”", ActivityLinks.Task(projectId, task.Id));
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         live.Publish(Topics.Project(projectId));
         return task.Id;
     }
@@ -48,7 +52,7 @@ public sealed class TaskEditing(
         task.EstimateHours = form.EstimateHours;
         task.UpdatedAt = clock.GetUtcNow();
         task.Version++;
-        activity.Add(db, task.ProjectId, actor.UserId, $"edited “{task.Title}”");
+        activity.Add(db, task.ProjectId, actor.UserId, $"edited “{task.Title}”", ActivityLinks.Task(task.ProjectId, task.Id));
         try { await db.SaveChangesAsync(cancellationToken); }
         catch (DbUpdateConcurrencyException)
         {

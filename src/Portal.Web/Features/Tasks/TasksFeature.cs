@@ -9,6 +9,7 @@ public static class TasksFeature
         services.AddScoped<TaskBoard>();
         services.AddScoped<TaskClaims>();
         services.AddScoped<TaskEditing>();
+        services.AddScoped<TaskComments>();
         services.AddSingleton<IDemoContributor, DemoTasks>();
         return services;
     }
