@@ -30,20 +30,36 @@ if [ "${PIPESTATUS[0]}" -ne 0 ]; then echo "0 passed, 1 failed"; exit 1; fi
 
 results=$(mktemp -d)
 status=0
+
+# The service tests once more with the portal on PostgreSQL (PortalTestHost and PortalAppFactory read the variable):
+# every test of Portal.Web.Tests except the bUnit component and page tests, the architecture rules and the SQLite
+# migration checks, which do not depend on the engine; the cluster tests, which run on PostgreSQL and Redis in both
+# passes; and the demo-credential tests, which start the portal as a separate process over a SQLite data folder.
+# This pass runs beside the other service tests (each process starts its own private servers), which keeps the
+# suite's wall time down.
+postgres_filter="FullyQualifiedName!~ComponentTests&FullyQualifiedName!~PageTests&FullyQualifiedName!~Architecture&FullyQualifiedName!~MigrationTests&FullyQualifiedName!~Portal.Web.Tests.Cluster&FullyQualifiedName!~DemoCredentialsTests"
+PORTAL_TEST_DATABASE=postgres dotnet test tests/Portal.Web.Tests -c Release --no-build --filter "$postgres_filter" \
+  --logger "trx;LogFileName=Portal.Web.Tests.Postgres.trx" --results-directory "$results" >"$results/postgres.log" 2>&1 &
+postgres_pass=$!
+
+run_tests() {
+  local name=$1
+  echo "== $name"
+  dotnet test "tests/$name" -c Release --no-build --logger "trx;LogFileName=$name.trx" --results-directory "$results" 2>&1 | tail -n 25
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+}
+
+# The browser and end-to-end journeys run after the PostgreSQL pass has finished, on a machine that is not
+# also running it; every other test project runs beside it.
+journeys=(Portal.Browser.Tests Portal.EndToEnd.Tests)
 for project in tests/*.Tests; do
   name=$(basename "$project")
-  echo "== $name"
-  dotnet test "$project" -c Release --no-build --logger "trx;LogFileName=$name.trx" --results-directory "$results" 2>&1 | tail -n 25
-  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  [[ " ${journeys[*]} " == *" $name "* ]] || run_tests "$name"
 done
-
-# The service tests once more with the portal on PostgreSQL (PortalTestHost and PortalAppFactory read the variable).
-# The service and integration tests of runs, tasks, agents and curves; bUnit component tests need no second engine.
-postgres_filter="(FullyQualifiedName~Portal.Web.Tests.Runs|FullyQualifiedName~Portal.Web.Tests.Tasks|FullyQualifiedName~Portal.Web.Tests.Agents|FullyQualifiedName~Portal.Web.Tests.Curves)&FullyQualifiedName!~ComponentTests"
+wait "$postgres_pass" || status=1
 echo "== Portal.Web.Tests on PostgreSQL"
-PORTAL_TEST_DATABASE=postgres dotnet test tests/Portal.Web.Tests -c Release --no-build --filter "$postgres_filter" \
-  --logger "trx;LogFileName=Portal.Web.Tests.Postgres.trx" --results-directory "$results" 2>&1 | tail -n 25
-[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+tail -n 25 "$results/postgres.log"
+for name in "${journeys[@]}"; do run_tests "$name"; done
 
 # The tests stop their PostgreSQL and Redis servers when they exit; a test process that was killed cannot.
 for pid in /tmp/portal-redis-*/redis.pid; do [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null; done
