@@ -95,7 +95,9 @@ internal static class ConfigJson
                 ? $"line {previous + 1}, a comma is missing at the end of the line."
                 : $"line {line + 1}, a comma is missing before column {column + 1}.";
         }
-        if (Has("Expected depth to be zero at the end of the JSON payload"))
+        var atEnd = line == lines.Length - 1 && column >= lines[line].TrimEnd().Length;
+        // A number as the very last thing reads as a number cut short: the brace after it is what is missing.
+        if (Has("Expected depth to be zero at the end of the JSON payload") || (atEnd && Has("is an invalid end of a number")))
             return $"line {line + 1}, the config ends before its closing brace: a }} or ] is missing.";
         if (Has("Expected a value, but instead reached end of data") || Has("Expected start of a property name or value, but instead reached end of data"))
             return $"line {line + 1}, the config ends too early: a value or a closing }} is missing.";
@@ -103,7 +105,7 @@ internal static class ConfigJson
             return $"line {line + 1}, a colon is missing after the setting's name.";
         if (Has("is an invalid start of a property name"))
             return $"line {line + 1}, a setting's name is not in double quotes (\"name\": value).";
-        if (Has("is an invalid start of a value") || Has("is invalid after a property name"))
+        if (Has("is an invalid start of a value") || Has("is an invalid JSON literal") || Has("is invalid after a property name"))
             return $"line {line + 1}, a value is not valid JSON: text goes in double quotes, true, false and null in lower case.";
         if (Has("reached end of data while reading a string") || Has("Expected end of string"))
             return $"line {line + 1}, a closing double quote is missing.";
