@@ -22,6 +22,9 @@ public static class PortalTheme
             Primary = "#8ab4e0",
             Secondary = "#f48fb1",
             AppbarBackground = "#16283b",
+            // Lighter than MudBlazor's dark defaults, so outlined and text buttons in these colours read on the surface.
+            Error = "#ff8a96",
+            Info = "#64b5ff",
             // The dark theme's colours are light, so filled chips, buttons and alerts carry dark text (WCAG AA, axe-core);
             // white on them stays under 3.5:1.
             PrimaryContrastText = "#111111",
