@@ -55,24 +55,66 @@ internal static class ConfigJson
         }
         catch (JsonException e)
         {
-            return (null, [$"config is not valid: {Describe(e)}"]);
+            return (null, [Describe(e, json)]);
         }
         if (config is null) return (null, ["config must be a JSON object, not null."]);
         var errors = config.Check().ToList();
         return errors.Count == 0 ? (config, []) : (null, errors);
     }
 
-    private static string Describe(JsonException e)
+    private static string Describe(JsonException e, string json)
     {
         // STJ names .NET types in its messages; say what the user wrote instead where we can.
         var where = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : e.Path[2..];
         if (e.Message.Contains("could not be mapped", StringComparison.Ordinal))
-            return $"'{where}' is not a setting of this recipe.";
+            return $"config is not valid: '{where}' is not a setting of this recipe.";
         if (e.Message.Contains("could not be converted", StringComparison.Ordinal))
-            return where.Length > 0 ? $"'{where}' has a value of the wrong type." : "it must be a JSON object, like {\"epochs\": 3}.";
-        // The parser's own message names its internals (tokens, byte positions): say where and what to look for.
-        var line = (e.LineNumber ?? 0) + 1;
-        var column = (e.BytePositionInLine ?? 0) + 1;
-        return $"it is not JSON at line {line}, column {column}: look for a missing comma, quote or brace, or a comma after the last setting.";
+            return "config is not valid: " + (where.Length > 0 ? $"'{where}' has a value of the wrong type." : "it must be a JSON object, like {\"epochs\": 3}.");
+        return "config is not valid JSON: " + DescribeSyntax(e, json);
+    }
+
+    /// <summary>
+    /// The parser's own message names its internals (tokens, byte positions, depth): say on which line what is
+    /// wrong, in the words of someone editing the text.
+    /// </summary>
+    private static string DescribeSyntax(JsonException e, string json)
+    {
+        var reader = e.InnerException?.Message ?? e.Message;
+        var lines = json.ReplaceLineEndings("\n").Split('\n');
+        var line = (int)Math.Min(e.LineNumber ?? 0, lines.Length - 1);
+        var column = (int)(e.BytePositionInLine ?? 0);
+        bool Has(string text) => reader.Contains(text, StringComparison.Ordinal);
+
+        if (Has("is invalid after a value. Expected either ','"))
+        {
+            // The parser stops at the next setting; when that starts its line, the comma belongs at the end of the one before.
+            var startsLine = lines[line][..Math.Min(column, lines[line].Length)].Trim().Length == 0;
+            var previous = line - 1;
+            while (startsLine && previous > 0 && lines[previous].Trim().Length == 0) previous--;
+            return startsLine && previous >= 0
+                ? $"line {previous + 1}, a comma is missing at the end of the line."
+                : $"line {line + 1}, a comma is missing before column {column + 1}.";
+        }
+        var atEnd = line == lines.Length - 1 && column >= lines[line].TrimEnd().Length;
+        // A number as the very last thing reads as a number cut short: the brace after it is what is missing.
+        if (Has("Expected depth to be zero at the end of the JSON payload") || (atEnd && Has("is an invalid end of a number")))
+            return $"line {line + 1}, the config ends before its closing brace: a }} or ] is missing.";
+        if (Has("Expected a value, but instead reached end of data") || Has("Expected start of a property name or value, but instead reached end of data"))
+            return $"line {line + 1}, the config ends too early: a value or a closing }} is missing.";
+        if (Has("is invalid after a property name. Expected a ':'"))
+            return $"line {line + 1}, a colon is missing after the setting's name.";
+        if (Has("is an invalid start of a property name"))
+            return $"line {line + 1}, a setting's name is not in double quotes (\"name\": value).";
+        if (Has("is an invalid start of a value") || Has("is an invalid JSON literal") || Has("is invalid after a property name"))
+            return $"line {line + 1}, a value is not valid JSON: text goes in double quotes, true, false and null in lower case.";
+        if (Has("reached end of data while reading a string") || Has("Expected end of string"))
+            return $"line {line + 1}, a closing double quote is missing.";
+        if (Has("is invalid after a single JSON value"))
+            return $"line {line + 1}, there is more text after the config's closing brace.";
+        if (Has("is an invalid end of a number") || Has("Expected a digit") || Has("invalid within a number"))
+            return $"line {line + 1}, a number is not written as JSON numbers are (like 3, 0.01 or 1e-4).";
+        if (Has("is invalid within a JSON string"))
+            return $"line {line + 1}, a text value holds a tab or line break: write it as \\t or \\n.";
+        return $"line {line + 1}, column {column + 1}: look for a missing comma, quote or brace.";
     }
 }

@@ -40,7 +40,12 @@ public sealed class ConfigValidationTests
     [Theory]
     [InlineData("""{"stepz": 10}""", "'stepz' is not a setting")]
     [InlineData("""{"steps": "ten"}""", "'steps' has a value of the wrong type")]
-    [InlineData("""{"steps": 10""", "config is not valid: it is not JSON at line 1, column ")]
+    [InlineData("""{"steps": 10""", "config is not valid JSON: line 1, the config ends before its closing brace")]
+    [InlineData("{\n  \"steps\": 10\n  \"batchSize\": 4\n}", "config is not valid JSON: line 2, a comma is missing at the end of the line.")]
+    [InlineData("""{"steps": 10 "batchSize": 4}""", "config is not valid JSON: line 1, a comma is missing before column 14.")]
+    [InlineData("{\n  steps: 10\n}", "config is not valid JSON: line 2, a setting's name is not in double quotes")]
+    [InlineData("{\n  \"steps\" 10\n}", "config is not valid JSON: line 2, a colon is missing")]
+    [InlineData("""{"steps": ten}""", "config is not valid JSON: line 1, a value is not valid JSON")]
     [InlineData("""[1, 2]""", "must be a JSON object")]
     public void Malformed_configs_are_refused_with_a_clear_reason(string json, string expected)
     {

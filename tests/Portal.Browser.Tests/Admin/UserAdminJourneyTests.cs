@@ -41,6 +41,29 @@ public sealed class UserAdminJourneyTests : IClassFixture<PortalAppFactory>, ICl
     }
 
     [Fact]
+    public async Task A_new_user_without_a_user_name_is_refused_on_the_user_name_field_not_in_a_snackbar()
+    {
+        var admin = await _browser.SignInAsync(_app.ServerAddress, "techlead");
+        await admin.GotoAsync("admin/users");
+        await BrowserFixture.WaitForCircuitAsync(admin);
+        await admin.ClickAsync("[data-testid=user-new-panel] >> text=New user");
+        await admin.FillAsync("[data-testid=user-new-display]", "No Name");
+        await admin.ClickAsync("[data-testid=user-create]");
+
+        var field = admin.Locator(".mud-input-control:has([data-testid=user-new-name])");
+        await field.Locator(".mud-input-helper-text >> text=A user needs a user name.").WaitForAsync();
+        Assert.Equal("true", await admin.GetAttributeAsync("[data-testid=user-new-name]", "aria-invalid"));
+        Assert.Equal(0, await admin.Locator(".mud-snackbar >> text=A user needs a user name.").CountAsync());
+        // What the admin typed stays, to be completed rather than typed again.
+        Assert.Equal("No Name", await admin.InputValueAsync("[data-testid=user-new-display]"));
+
+        // Typing a name takes the error away.
+        await admin.FillAsync("[data-testid=user-new-name]", "noname1");
+        await admin.Locator("[data-testid=user-new-display]").FocusAsync();
+        await field.Locator(".mud-input-helper-text >> text=A user needs a user name.").WaitForAsync(new() { State = WaitForSelectorState.Detached });
+    }
+
+    [Fact]
     public async Task A_member_who_opens_the_users_page_is_not_shown_it()
     {
         var member = await _browser.SignInAsync(_app.ServerAddress, "member8");

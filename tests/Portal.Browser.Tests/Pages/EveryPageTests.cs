@@ -1,63 +1,25 @@
-using System.Reflection;
-using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Components;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using Portal.Testing;
 
 namespace Portal.Browser.Tests.Pages;
 
 /// <summary>
-/// Every page of the portal, found from the @page routes in the assembly and filled with the demo's ids, opened in
-/// Chromium as the technical lead (who may see every page): no page scrolls sideways on a 390 px phone.
+/// Every page of the portal (<see cref="PortalPages"/>), opened in Chromium as the technical lead (who may see every
+/// page): no page scrolls sideways on a 390 px phone.
 /// </summary>
-public sealed partial class EveryPageTests(PortalAppFactory app, BrowserFixture browser) : IClassFixture<PortalAppFactory>, IClassFixture<BrowserFixture>
+public sealed class EveryPageTests(PortalAppFactory app, BrowserFixture browser) : IClassFixture<PortalAppFactory>, IClassFixture<BrowserFixture>
 {
-    private async Task<IReadOnlyList<string>> AddressesAsync()
-    {
-        _ = app.ServerAddress;
-        var ids = await app.WithDbAsync(async db =>
-        {
-            var project = await db.Projects.Where(p => p.Name == "YOLOv4").Select(p => p.Id).SingleAsync();
-            return new Dictionary<string, long>
-            {
-                ["ProjectId"] = project,
-                ["DocumentId"] = await db.DesignDocuments.Where(d => d.ProjectId == project).OrderBy(d => d.Id).Select(d => d.Id).FirstAsync(),
-                ["ReleaseId"] = await db.Releases.OrderBy(r => r.Id).Select(r => r.Id).FirstAsync(),
-                ["RunId"] = await db.Runs.Where(r => r.Recipe == "differential").OrderBy(r => r.Id).Select(r => r.Id).FirstAsync(),
-            };
-        });
-        var routes = typeof(Program).Assembly.GetTypes()
-            .SelectMany(t => t.GetCustomAttributes<RouteAttribute>())
-            .Select(r => r.Template)
-            .Where(t => t != "/account/login")
-            .Distinct().Order(StringComparer.Ordinal).ToList();
-        return routes.Select(t => Parameter().Replace(t, m => ids.TryGetValue(m.Groups[1].Value, out var id)
-            ? id.ToString(System.Globalization.CultureInfo.InvariantCulture)
-            : throw new InvalidOperationException($"No demo id for {m.Value} in {t}"))).ToList();
-    }
-
-    private async Task<IPage> OpenAsync(IPage page, string address)
-    {
-        await page.GotoAsync(address.TrimStart('/'));
-        await BrowserFixture.WaitForCircuitAsync(page);
-        // The page's own content has rendered once a heading or an alert is in the main area.
-        try { await page.Locator(".mud-main-content :is(h1, h2, h3, h4, h5, h6, .mud-alert)").First.WaitForAsync(); }
-        catch (TimeoutException e) { throw new InvalidOperationException($"{address} showed no heading", e); }
-        return page;
-    }
-
     [Fact]
     public async Task No_page_scrolls_sideways_on_a_390_pixel_phone()
     {
-        var addresses = await AddressesAsync();
+        var addresses = await PortalPages.AddressesAsync(app);
         Assert.True(addresses.Count >= 20, $"only {addresses.Count} pages found");
         var page = await browser.SignInAsync(app.ServerAddress, "techlead");
         await page.SetViewportSizeAsync(390, 844);
         var wide = new List<string>();
         foreach (var address in addresses)
         {
-            await OpenAsync(page, address);
+            await PortalPages.OpenAsync(page, address);
             var size = await page.EvaluateAsync<int[]>("() => [document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]");
             if (size[0] > size[1]) wide.Add($"{address}: {size[0]} px wide in {size[1]}{await WidestAsync(page)}");
         }
@@ -114,7 +76,4 @@ public sealed partial class EveryPageTests(PortalAppFactory app, BrowserFixture 
 
     // The page background is dark when its colour channels together stay under half of white.
     private const string IsDark = "() => { const c = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number); return c[0] + c[1] + c[2] < 384; }";
-
-    [GeneratedRegex(@"\{(\w+)(:\w+)?\}")]
-    private static partial Regex Parameter();
 }

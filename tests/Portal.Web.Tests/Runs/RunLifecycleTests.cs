@@ -58,7 +58,8 @@ public sealed class RunLifecycleTests : IClassFixture<PortalAppFactory>
     {
         var before = await _app.WithDbAsync(db => Task.FromResult(db.Runs.Count()));
         var broken = await Assert.ThrowsAsync<PortalError>(() => AgentTestData.QueueRunAsync(_app, "{ steps: "));
-        Assert.StartsWith("The config is not valid: it is not JSON at line 1", broken.Message);
+        Assert.Equal("The config is not valid JSON: line 1, a setting's name is not in double quotes (\"name\": value).", broken.Message);
+        Assert.Equal(nameof(StartRunRequest.ConfigJson), broken.Field);
         Assert.DoesNotContain("BytePositionInLine", broken.Message);
         var unknownKey = await Assert.ThrowsAsync<PortalError>(() => AgentTestData.QueueRunAsync(_app, """{"stepz": 3}"""));
         Assert.Contains("'stepz' is not a setting of this recipe", unknownKey.Message);

@@ -44,22 +44,22 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, IDbContextFa
         actor = await dbFactory.RefreshAsync(actor, cancellationToken);
         actor.RequireAdmin("create users");
         var userName = form.UserName?.Trim() ?? "";
-        if (userName.Length == 0) throw PortalError.Validation("A user needs a user name.");
-        if (userName.Length > MaxNameLength) throw PortalError.Validation($"A user name may have at most {MaxNameLength} characters.");
-        if (string.IsNullOrWhiteSpace(form.DisplayName)) throw PortalError.Validation("A user needs a display name.");
-        if (form.DisplayName.Length > MaxNameLength) throw PortalError.Validation($"A display name may have at most {MaxNameLength} characters.");
+        if (userName.Length == 0) throw PortalError.Validation("A user needs a user name.", nameof(NewUserForm.UserName));
+        if (userName.Length > MaxNameLength) throw PortalError.Validation($"A user name may have at most {MaxNameLength} characters.", nameof(NewUserForm.UserName));
+        if (string.IsNullOrWhiteSpace(form.DisplayName)) throw PortalError.Validation("A user needs a display name.", nameof(NewUserForm.DisplayName));
+        if (form.DisplayName.Length > MaxNameLength) throw PortalError.Validation($"A display name may have at most {MaxNameLength} characters.", nameof(NewUserForm.DisplayName));
         ValidateRoles(form.Roles);
         ValidateSubTeam(form.SubTeam);
 
         await using var scope = scopes.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
-        if (await users.FindByNameAsync(userName) is not null) throw PortalError.Conflict($"The user name {userName} is taken.");
+        if (await users.FindByNameAsync(userName) is not null) throw PortalError.Conflict($"The user name {userName} is taken.", nameof(NewUserForm.UserName));
         var user = new PortalUser { UserName = userName, DisplayName = form.DisplayName.Trim(), SubTeam = form.SubTeam };
         // Check the password before anything is stored, so a weak one leaves no half-made account behind.
         foreach (var validator in users.PasswordValidators)
         {
             var check = await validator.ValidateAsync(users, user, form.Password ?? "");
-            if (!check.Succeeded) throw PortalError.Validation(string.Join(" ", check.Errors.Select(e => e.Description)));
+            if (!check.Succeeded) throw PortalError.Validation(string.Join(" ", check.Errors.Select(e => e.Description)), nameof(NewUserForm.Password));
         }
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -115,14 +115,14 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, IDbContextFa
 
     private static void ValidateRoles(IReadOnlyCollection<string>? roles)
     {
-        if (roles is null || roles.Count == 0) throw PortalError.Validation("A user needs at least one role.");
+        if (roles is null || roles.Count == 0) throw PortalError.Validation("A user needs at least one role.", nameof(NewUserForm.Roles));
         var unknown = roles.Except(Roles.All).ToList();
-        if (unknown.Count > 0) throw PortalError.Validation($"There is no role {string.Join(", ", unknown)}.");
+        if (unknown.Count > 0) throw PortalError.Validation($"There is no role {string.Join(", ", unknown)}.", nameof(NewUserForm.Roles));
     }
 
     private static void ValidateSubTeam(SubTeam? subTeam)
     {
-        if (subTeam is { } t && !Enum.IsDefined(t)) throw PortalError.Validation("There is no such sub-team.");
+        if (subTeam is { } t && !Enum.IsDefined(t)) throw PortalError.Validation("There is no such sub-team.", nameof(NewUserForm.SubTeam));
     }
 
     private static void Ensure(IdentityResult result)

@@ -160,8 +160,8 @@ public sealed class ReleaseService(IDbContextFactory<PortalDbContext> dbFactory,
 
     private static void Validate(ReleaseInput input)
     {
-        if (string.IsNullOrWhiteSpace(input.Name)) throw PortalError.Validation("A release needs a name.");
-        if (string.IsNullOrWhiteSpace(input.Version)) throw PortalError.Validation("A release needs a version.");
+        if (string.IsNullOrWhiteSpace(input.Name)) throw PortalError.Validation("A release needs a name.", nameof(ReleaseInput.Name));
+        if (string.IsNullOrWhiteSpace(input.Version)) throw PortalError.Validation("A release needs a version.", nameof(ReleaseInput.Version));
         if (input.Name.Length > 200 || input.Version.Length > 50) throw PortalError.Validation("The name (200) or version (50 characters) is too long.");
         if (input.MinSeeds < 1) throw PortalError.Validation("The seeds gate needs at least 1 run.");
         if (input.RequiredApprovals < 1) throw PortalError.Validation("At least 1 lead must approve a release.");

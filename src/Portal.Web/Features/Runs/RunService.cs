@@ -37,16 +37,16 @@ public sealed partial class RunService(IDbContextFactory<PortalDbContext> dbFact
         await using var db = await dbFactory.CreateDbContextAsync();
         var project = await db.Projects.FindAsync(projectId) ?? throw PortalError.NotFound("That project does not exist.");
         var recipe = RecipeCatalog.Find(request.Recipe ?? "")
-                     ?? throw PortalError.Validation($"Unknown recipe '{request.Recipe}'. Known recipes: {string.Join(", ", RecipeCatalog.All.Select(r => r.Name))}.");
+                     ?? throw PortalError.Validation($"Unknown recipe '{request.Recipe}'. Known recipes: {string.Join(", ", RecipeCatalog.All.Select(r => r.Name))}.", nameof(StartRunRequest.Recipe));
         var config = string.IsNullOrWhiteSpace(request.ConfigJson) ? recipe.DefaultConfigJson : request.ConfigJson;
-        if (config.Length > MaxConfigLength) throw PortalError.Validation($"The config is longer than {MaxConfigLength} characters.");
+        if (config.Length > MaxConfigLength) throw PortalError.Validation($"The config is longer than {MaxConfigLength} characters.", nameof(StartRunRequest.ConfigJson));
         var errors = RecipeCatalog.Validate(recipe.Name, config);
-        if (errors.Count > 0) throw PortalError.Validation(string.Join(" ", errors.Select(e => e.StartsWith("config is not valid: ", StringComparison.Ordinal) ? "The c" + e[1..] : e)));
+        if (errors.Count > 0) throw PortalError.Validation(string.Join(" ", errors.Select(e => e.StartsWith("config is not valid", StringComparison.Ordinal) ? "The c" + e[1..] : e)), nameof(StartRunRequest.ConfigJson));
         var commit = string.IsNullOrWhiteSpace(request.Commit) ? null : request.Commit.Trim().ToLowerInvariant();
         if (commit is not null && !CommitPattern().IsMatch(commit))
-            throw PortalError.Validation("A commit is a git hash of 7 to 40 hexadecimal characters.");
+            throw PortalError.Validation("A commit is a git hash of 7 to 40 hexadecimal characters.", nameof(StartRunRequest.Commit));
         if (request.TaskId is { } taskId && !await db.Tasks.AnyAsync(t => t.Id == taskId && t.ProjectId == projectId))
-            throw PortalError.Validation("That task is not a task of this project.");
+            throw PortalError.Validation("That task is not a task of this project.", nameof(StartRunRequest.TaskId));
 
         var run = new Run
         {
