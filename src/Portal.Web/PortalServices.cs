@@ -115,6 +115,7 @@ public static class PortalServices
         services.AddScoped<CurrentActor>();
         services.AddSingleton<Features.Inbox.InboxNotifier>();
         services.AddSingleton<Features.Runs.MetricStream>();
+        services.AddSingleton<DatabaseStartup>();
         services.AddHostedService<PortalDatabase>();
         services.AddPortalHealth(options);
         builder.AddPortalTelemetry();
@@ -153,6 +154,7 @@ public static class PortalServices
 
     public static WebApplication UsePortal(this WebApplication app)
     {
+        app.UseNotReadyUntilTheDatabaseIs();
         app.UsePortalSecurity();
         app.UseExceptionHandler();
         if (!app.Environment.IsDevelopment()) app.UseHsts();

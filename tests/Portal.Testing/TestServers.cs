@@ -118,6 +118,14 @@ public sealed class PostgresServer
         }
     }
 
+    /// <summary>A new database without any table (the portal's migrations create them); its connection string.</summary>
+    public string CreateEmptyDatabase()
+    {
+        var name = "portal_" + Guid.NewGuid().ToString("N");
+        Execute($"CREATE DATABASE {name}");
+        return ConnectionString(name);
+    }
+
     private readonly Dictionary<string, string> _byFolder = [];
 
     /// <summary>The database of a portal data folder: created on first use, the same one after a restart.</summary>
@@ -179,28 +187,70 @@ public sealed class RedisServer
 
     public static RedisServer Start()
     {
+        var server = Reserve();
+        server.Control(start: true);
+        return server;
+    }
+
+    /// <summary>A server with its folder and port chosen but not started yet (for tests of a Redis that is down at first).</summary>
+    public static RedisServer Reserve()
+    {
         var folder = Path.Combine(Path.GetTempPath(), "portal-redis-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(folder);
-        var port = TestServers.FreePort();
-        TestServers.Run("redis-server",
-            $"--port {port} --bind 127.0.0.1 --save \"\" --appendonly no --daemonize yes --dir {folder} --pidfile {folder}/redis.pid --logfile {folder}/redis.log");
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!File.Exists(Path.Combine(folder, "redis.pid")))
+        return new RedisServer(folder, TestServers.FreePort());
+    }
+
+    /// <summary>Starts the server and waits until it answers, or stops it and waits until its port is closed.</summary>
+    public void Control(bool start)
+    {
+        if (start)
         {
-            if (DateTime.UtcNow > deadline) throw new InvalidOperationException("redis-server did not start.");
+            TestServers.Run("redis-server",
+                $"--port {Port} --bind 127.0.0.1 --save \"\" --appendonly no --daemonize yes --dir {_folder} --pidfile {_folder}/redis.pid --logfile {_folder}/redis.log");
+        }
+        else
+        {
+            Kill();
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Answers() != start)
+        {
+            if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"redis-server did not {(start ? "start" : "stop")} on port {Port}.");
             Thread.Sleep(50);
         }
-        return new RedisServer(folder, port);
+    }
+
+    private bool Answers()
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, Port);
+            return File.Exists(Path.Combine(_folder, "redis.pid"));
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private void Kill()
+    {
+        var pidFile = Path.Combine(_folder, "redis.pid");
+        try
+        {
+            var pid = int.Parse(File.ReadAllText(pidFile).Trim());
+            using var process = Process.GetProcessById(pid);
+            process.Kill();
+            process.WaitForExit(30_000);
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or FormatException) { }
+        try { File.Delete(pidFile); } catch (IOException) { }
     }
 
     public void Stop()
     {
-        try
-        {
-            var pid = int.Parse(File.ReadAllText(Path.Combine(_folder, "redis.pid")).Trim());
-            Process.GetProcessById(pid).Kill();
-        }
-        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or FormatException) { }
+        Kill();
         try { Directory.Delete(_folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

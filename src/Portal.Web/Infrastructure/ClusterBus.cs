@@ -14,6 +14,9 @@ public sealed class ClusterBus(IConnectionMultiplexer redis, LiveUpdates live, I
 {
     private const string LiveChannel = "portal:live";
     private readonly string _origin = Guid.NewGuid().ToString("N");
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _subscribing = Task.CompletedTask;
+    private volatile bool _subscribed;
 
     public IConnectionMultiplexer Redis => redis;
 
@@ -25,36 +28,66 @@ public sealed class ClusterBus(IConnectionMultiplexer redis, LiveUpdates live, I
         return ConnectionMultiplexer.Connect(options);
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        await Redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(LiveChannel), (_, message) =>
-        {
-            var received = JsonSerializer.Deserialize<LiveMessage>((string)message!);
-            if (received is null || received.Origin == _origin) return;
-            live.PublishLocal(received.Topics);
-        });
         live.Remote = topics =>
         {
             var payload = JsonSerializer.Serialize(new LiveMessage(_origin, topics));
             // Fire and forget: a topic carries no data, and a viewer that misses one re-reads on its next event.
             Redis.GetSubscriber().Publish(RedisChannel.Literal(LiveChannel), payload, CommandFlags.FireAndForget);
         };
-        logger.LogInformation("Live updates shared through Redis ({Connected})", Redis.IsConnected ? "connected" : "connecting");
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        live.Remote = null;
+        // Subscribing needs Redis to answer; the instance does not wait for it (it says so on /health/ready).
+        _subscribing = Task.Run(() => SubscribeAsync(_stopping.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
 
-    /// <summary>Whether Redis answers now (for the readiness check).</summary>
+    private async Task SubscribeAsync(CancellationToken stoppingToken)
+    {
+        var announced = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            // A SUBSCRIBE sent while Redis is down times out; once it went through, the client renews it on every
+            // reconnect by itself.
+            if (!Redis.IsConnected)
+            {
+                if (!announced) logger.LogWarning("Redis is unreachable: live updates of other instances wait for it");
+                announced = true;
+                try { await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken); } catch (OperationCanceledException) { return; }
+                continue;
+            }
+            try
+            {
+                await Redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(LiveChannel), (_, message) =>
+                {
+                    var received = JsonSerializer.Deserialize<LiveMessage>((string)message!);
+                    if (received is null || received.Origin == _origin) return;
+                    live.PublishLocal(received.Topics);
+                });
+                _subscribed = true;
+                logger.LogInformation("Live updates shared through Redis");
+                return;
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                logger.LogWarning("Subscribing to live updates in Redis failed ({Message}); trying again", e.Message);
+            }
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        live.Remote = null;
+        await _stopping.CancelAsync();
+        await _subscribing.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Whether Redis answers now and the live topics' subscription is back on it (for the readiness check).</summary>
     public async Task<bool> PingAsync()
     {
         try
         {
             await Redis.GetDatabase().PingAsync();
-            return true;
+            return _subscribed && Redis.GetSubscriber().IsConnected(RedisChannel.Literal(LiveChannel));
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {

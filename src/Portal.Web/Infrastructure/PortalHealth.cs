@@ -42,10 +42,33 @@ public static class PortalHealth
         }));
     }
 
-    private sealed class DatabaseCheck(IDbContextFactory<PortalDbContext> dbFactory) : IHealthCheck
+    /// <summary>
+    /// Until the database was reached at start-up (see <see cref="PortalDatabase"/>), every request but the health
+    /// endpoints gets 503 with Retry-After: pages and the API would only fail on the missing schema.
+    /// </summary>
+    public static WebApplication UseNotReadyUntilTheDatabaseIs(this WebApplication app)
+    {
+        var startup = app.Services.GetRequiredService<DatabaseStartup>();
+        app.Use(async (context, next) =>
+        {
+            if (startup.IsReady || context.Request.Path.StartsWithSegments("/health"))
+            {
+                await next(context);
+                return;
+            }
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers.RetryAfter = "5";
+            await context.Response.WriteAsync("The portal is starting: its database is unreachable. It tries again until the database answers.");
+        });
+        return app;
+    }
+
+    private sealed class DatabaseCheck(IDbContextFactory<PortalDbContext> dbFactory, DatabaseStartup startup) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
+            if (!startup.IsReady)
+                return HealthCheckResult.Unhealthy("The database is unreachable: the portal waits for it to apply its migrations.");
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -53,12 +76,12 @@ public static class PortalHealth
                 await using var db = await dbFactory.CreateDbContextAsync(timeout.Token);
                 if (await db.Database.CanConnectAsync(timeout.Token)) return HealthCheckResult.Healthy("The database answers.");
                 Forget(db);
-                return HealthCheckResult.Unhealthy("The database does not answer.");
+                return HealthCheckResult.Unhealthy("The database is unreachable.");
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 Npgsql.NpgsqlConnection.ClearAllPools();
-                return HealthCheckResult.Unhealthy($"The database does not answer: {e.Message}");
+                return HealthCheckResult.Unhealthy($"The database is unreachable ({e.Message}).");
             }
         }
 
@@ -74,6 +97,6 @@ public static class PortalHealth
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
             await bus.PingAsync()
                 ? HealthCheckResult.Healthy("Redis answers.")
-                : HealthCheckResult.Unhealthy("Redis does not answer: live updates from other instances are not shown.");
+                : HealthCheckResult.Unhealthy("Redis is unreachable: live updates from other instances are not shown.");
     }
 }

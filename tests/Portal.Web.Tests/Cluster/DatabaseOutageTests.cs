@@ -1,6 +1,11 @@
 using System.Net;
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using MudBlazor.Services;
 using Portal.Contracts;
 using Portal.Testing;
+using Portal.Web.Components.Layout;
 using Portal.Web.Features.Runs;
 using Portal.Web.Tests.Agents;
 
@@ -49,7 +54,7 @@ public sealed class DatabaseOutageTests
             }
             Assert.Null((await agent.FinishAsync(runId, RunOutcomeStatus.Succeeded, 10 * PerBatch - 1)).Error);
 
-            Assert.Equal(10 * PerBatch, await AgentTestData.PointCountAsync(app, runId));
+            await RedisOutageTests.AssertEachPointStoredOnceAsync(app, runId, 10 * PerBatch);
             Assert.Equal(RunStatus.Succeeded, (await AgentTestData.RunAsync(app, runId)).Status);
         }
         finally
@@ -58,5 +63,61 @@ public sealed class DatabaseOutageTests
         }
 
         static IEnumerable<MetricPointDto> Batch(int b) => TestAgent.Points("loss", b * PerBatch, (b + 1) * PerBatch - 1);
+    }
+
+    [Fact]
+    public async Task The_layout_shows_a_banner_while_the_database_is_unreachable_and_drops_it_when_the_database_is_back()
+    {
+        var server = PostgresServer.Start();
+        try
+        {
+            await using var app = new PortalAppFactory().UsePostgres(server.CreateDatabase());
+            _ = app.ServerAddress;
+            await using var ui = new BunitContext();
+            ui.JSInterop.Mode = JSRuntimeMode.Loose;
+            ui.Services.AddMudServices();
+            ui.Services.AddSingleton(app.Services.GetRequiredService<HealthCheckService>());
+            var banner = ui.Render<HealthBanner>();
+
+            server.Control(start: false);
+            banner.WaitForAssertion(() => Assert.Contains("The database is unreachable", banner.Find("[data-testid=health-banner]").TextContent),
+                TimeSpan.FromSeconds(60));
+
+            server.Control(start: true);
+            banner.WaitForAssertion(() => Assert.Empty(banner.FindAll("[data-testid=health-banner]")), TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            server.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task An_instance_started_while_the_database_is_down_is_live_but_not_ready_and_migrates_once_the_database_answers()
+    {
+        var server = PostgresServer.Start();
+        try
+        {
+            var database = server.CreateEmptyDatabase();
+            server.Control(start: false);
+            await using var app = new PortalAppFactory().UsePostgres(database);
+            using var http = new HttpClient { BaseAddress = app.ServerAddress };
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health/live")).StatusCode);
+            var notReady = await http.GetAsync("health/ready");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+            Assert.Contains("The database is unreachable", await notReady.Content.ReadAsStringAsync());
+            var page = await http.GetAsync("account/login");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, page.StatusCode);
+            Assert.Contains("database is unreachable", await page.Content.ReadAsStringAsync());
+
+            server.Control(start: true);
+            await RedisOutageTests.WaitUntilReadyAsync(app);
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("account/login")).StatusCode);
+            Assert.True(await AgentTestData.ShapesProjectIdAsync(app) > 0, "the demo data is seeded once the database answers");
+        }
+        finally
+        {
+            server.Stop();
+        }
     }
 }

@@ -152,7 +152,7 @@ public sealed class TwoInstanceTests : IAsyncLifetime
         static IEnumerable<MetricPointDto> Batch(int batch) => TestAgent.Points("loss", batch * PerBatch, (batch + 1) * PerBatch - 1);
     }
 
-    private static async Task<HubConnection> ViewerAsync(PortalAppFactory app, string userName)
+    internal static async Task<HubConnection> ViewerAsync(PortalAppFactory app, string userName)
     {
         var cookies = new CookieContainer();
         using (var client = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = app.ServerAddress })

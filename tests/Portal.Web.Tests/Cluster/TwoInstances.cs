@@ -14,11 +14,14 @@ public sealed class TwoInstances : IAsyncDisposable
     public PortalAppFactory B { get; }
 
     private readonly Action<PortalAppFactory>? _configure;
+    private readonly string _redis;
 
     /// <param name="configure">Settings both instances share, applied before they start.</param>
-    public TwoInstances(Action<PortalAppFactory>? configure = null)
+    /// <param name="redis">A Redis of the test's own (one it stops and starts); the test run's shared one otherwise.</param>
+    public TwoInstances(Action<PortalAppFactory>? configure = null, RedisServer? redis = null)
     {
         _configure = configure;
+        _redis = (redis ?? TestServers.Redis).Configuration;
         A = Instance();
         // A migrates and seeds the demo data first; B then starts on the same database and finds it ready.
         _ = A.ServerAddress;
@@ -29,7 +32,7 @@ public sealed class TwoInstances : IAsyncDisposable
     private PortalAppFactory Instance()
     {
         var app = new PortalAppFactory().UsePostgres(Database);
-        app.Settings["Portal:Redis"] = TestServers.Redis.Configuration;
+        app.Settings["Portal:Redis"] = _redis;
         AgentTestData.UseFastHeartbeats(app);
         _configure?.Invoke(app);
         return app;

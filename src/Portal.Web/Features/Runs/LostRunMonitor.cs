@@ -11,12 +11,13 @@ namespace Portal.Web.Features.Runs;
 /// window to reconnect after a restart.
 /// </summary>
 public sealed class LostRunMonitor(IDbContextFactory<PortalDbContext> dbFactory, IOptions<RunsOptions> options, LiveUpdates live,
-    TimeProvider clock, LostRunRestarts restarts, ILogger<LostRunMonitor> logger) : BackgroundService
+    TimeProvider clock, LostRunRestarts restarts, DatabaseStartup startup, ILogger<LostRunMonitor> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
+            await startup.WaitAsync(stoppingToken); // a database unreachable at start-up has no tables yet
             var startedAt = clock.GetUtcNow();
             await MarkAgentsDisconnectedAsync(stoppingToken);
             var period = TimeSpan.FromSeconds(Math.Clamp(options.Value.LostAfterSeconds / 6, 0.2, 5));

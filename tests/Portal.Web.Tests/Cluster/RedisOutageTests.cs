@@ -1,0 +1,148 @@
+using System.Net;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Contracts;
+using Portal.Testing;
+using Portal.Web.Features.Curves;
+using Portal.Web.Features.Tasks;
+using Portal.Web.Infrastructure;
+using Portal.Web.Tests.Agents;
+
+namespace Portal.Web.Tests.Cluster;
+
+/// <summary>
+/// Redis going away, on a server of the test's own (the shared one stays up for the other tests): the instances keep
+/// serving and storing, say that they are not ready, and share live updates again once Redis is back.
+/// </summary>
+public sealed class RedisOutageTests
+{
+    [Fact]
+    public async Task Instances_started_while_Redis_is_down_are_live_but_not_ready_and_share_claims_once_it_is_up()
+    {
+        var redis = RedisServer.Reserve();
+        try
+        {
+            await using var cluster = new TwoInstances(redis: redis);
+            var (a, b) = (cluster.A, cluster.B);
+            using var http = new HttpClient { BaseAddress = a.ServerAddress };
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health/live")).StatusCode);
+            var notReady = await http.GetAsync("health/ready");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+            Assert.Contains("Redis is unreachable", await notReady.Content.ReadAsStringAsync());
+
+            redis.Control(start: true);
+            await WaitUntilReadyAsync(a);
+            await WaitUntilReadyAsync(b);
+
+            var projectId = await AgentTestData.ShapesProjectIdAsync(a);
+            var member = await AgentTestData.ActorAsync(a, "member1");
+            var taskId = await OpenTaskAsync(a, projectId);
+            var seenOnB = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var subscription = b.Services.GetRequiredService<LiveUpdates>().Subscribe(Topics.Project(projectId), () =>
+            {
+                seenOnB.TrySetResult();
+                return Task.CompletedTask;
+            });
+            using (var scope = a.Services.CreateScope())
+                await scope.ServiceProvider.GetRequiredService<TaskClaims>().ClaimAsync(member, taskId);
+
+            await seenOnB.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        }
+        finally
+        {
+            redis.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task Points_sent_while_Redis_is_down_are_stored_once_and_viewers_on_the_other_instance_get_points_again_once_it_is_back()
+    {
+        const int PerBatch = 50;
+        var redis = RedisServer.Start();
+        try
+        {
+            await using var cluster = new TwoInstances(redis: redis);
+            var (a, b) = (cluster.A, cluster.B);
+            var (_, token) = await AgentTestData.CreateTokenAsync(a);
+            var runId = await AgentTestData.QueueRunAsync(a);
+            await using var agent = await TestAgent.ConnectAsync(a.ServerAddress, token, "box-on-a", heartbeat: false);
+            Assert.Equal(runId, (await agent.TakeJobAsync())!.RunId);
+            await using var viewer = await TwoInstanceTests.ViewerAsync(b, "mentor1");
+            var received = Channel.CreateUnbounded<LivePoints>();
+            viewer.On<LivePoints>(nameof(IMetricsViewer.Points), p => received.Writer.TryWrite(p));
+            await viewer.InvokeAsync("Watch", runId, "loss");
+            Assert.Null((await agent.SendAsync(runId, 0, Batch(0))).Error);
+            await ReceiveStepAsync(received, 0);
+
+            redis.Control(start: false);
+            for (var batch = 1; batch < 5; batch++)
+            {
+                var ack = await agent.SendAsync(runId, batch, Batch(batch));
+                Assert.True(ack.Error is null, ack.Error);
+            }
+            using (var http = new HttpClient { BaseAddress = a.ServerAddress })
+            {
+                var notReady = await http.GetAsync("health/ready");
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+                Assert.Contains("Redis is unreachable", await notReady.Content.ReadAsStringAsync());
+            }
+
+            redis.Control(start: true);
+            await WaitUntilReadyAsync(a);
+            await WaitUntilReadyAsync(b);
+            // The agent's outbox sends the last acknowledged batch again, as it may after a reconnect.
+            for (var batch = 4; batch < 6; batch++) Assert.Null((await agent.SendAsync(runId, batch, Batch(batch))).Error);
+            await ReceiveStepAsync(received, 5 * PerBatch);
+
+            await AssertEachPointStoredOnceAsync(a, runId, 6 * PerBatch);
+        }
+        finally
+        {
+            redis.Stop();
+        }
+
+        static IEnumerable<MetricPointDto> Batch(int b) => TestAgent.Points("loss", b * PerBatch, (b + 1) * PerBatch - 1);
+    }
+
+    /// <summary>Reads live messages until one holds <paramref name="step"/> (those of the outage may come late, or not).</summary>
+    private static async Task ReceiveStepAsync(Channel<LivePoints> received, long step)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var message = await received.Reader.ReadAsync(timeout.Token);
+            if (message.Decode().Steps.Contains(step)) return;
+        }
+    }
+
+    internal static async Task WaitUntilReadyAsync(PortalAppFactory app)
+    {
+        using var http = new HttpClient { BaseAddress = app.ServerAddress };
+        await AgentTestData.EventuallyAsync(async () => (await http.GetAsync("health/ready")).IsSuccessStatusCode, $"{app.ServerAddress} ready", 60);
+    }
+
+    /// <summary>Every step of the run's "loss" stored, and none twice: counted per (run, metric, step).</summary>
+    internal static async Task AssertEachPointStoredOnceAsync(PortalAppFactory app, long runId, int steps)
+    {
+        var perStep = await app.WithDbAsync(db => db.MetricPoints.Where(p => p.RunId == runId)
+            .GroupBy(p => new { p.Name, p.Step }).Select(g => new { g.Key.Name, g.Key.Step, Count = g.Count() }).ToListAsync());
+        Assert.All(perStep, s => Assert.Equal(1, s.Count));
+        Assert.Equal(Enumerable.Range(0, steps).Select(i => ("loss", (long)i)), perStep.Select(s => (s.Name, s.Step)).Order());
+    }
+
+    private static async Task<long> OpenTaskAsync(PortalAppFactory app, long projectId)
+    {
+        await using var db = await app.DbFactory.CreateDbContextAsync();
+        var task = new ProjectTask
+        {
+            ProjectId = projectId, Title = "Anchors per level", Component = ModelComponent.DataPipeline,
+            Stage = Portal.Web.Features.Projects.ReproductionStage.PaperAnalysis, Status = ProjectTaskStatus.Open,
+            CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+        };
+        db.Tasks.Add(task);
+        await db.SaveChangesAsync();
+        return task.Id;
+    }
+}
