@@ -36,9 +36,17 @@ public sealed class ClusterBus(IConnectionMultiplexer redis, LiveUpdates live, I
             // Fire and forget: a topic carries no data, and a viewer that misses one re-reads on its next event.
             Redis.GetSubscriber().Publish(RedisChannel.Literal(LiveChannel), payload, CommandFlags.FireAndForget);
         };
-        // Subscribing needs Redis to answer; the instance does not wait for it (it says so on /health/ready).
+        // Subscribing needs Redis to answer; the instance does not wait for a Redis that is down (it says so on
+        // /health/ready). When Redis is up, start-up waits for the subscription, so that the instance misses no
+        // other instance's update from its first request on.
         _subscribing = Task.Run(() => SubscribeAsync(_stopping.Token), CancellationToken.None);
-        return Task.CompletedTask;
+        return Redis.IsConnected ? WaitForFirstSubscriptionAsync(cancellationToken) : Task.CompletedTask;
+    }
+
+    private async Task WaitForFirstSubscriptionAsync(CancellationToken cancellationToken)
+    {
+        try { await _subscribing.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken); }
+        catch (TimeoutException) { logger.LogWarning("Redis answers slowly: live updates of other instances follow once subscribed"); }
     }
 
     private async Task SubscribeAsync(CancellationToken stoppingToken)
