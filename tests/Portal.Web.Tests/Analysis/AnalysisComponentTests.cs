@@ -58,7 +58,7 @@ public sealed class ChecklistPanelTests : FeatureComponentTest
         panel.WaitForAssertion(() => Assert.Contains("0 of 16 items answered", panel.Find("[data-testid=checklist-progress]").TextContent));
 
         panel.FindAll("[data-testid=checklist-item]")[0].QuerySelectorAll("button").First(b => b.TextContent.Trim() == "Answer").Click();
-        panel.Find("textarea[data-testid=answer], [data-testid=answer] textarea").Change("Real-time detection on one GPU");
+        panel.WaitForElement("textarea[data-testid=answer], [data-testid=answer] textarea").Change("Real-time detection on one GPU");
         panel.Find("input[data-testid=source], [data-testid=source] input").Change("Abstract");
         panel.Find("button[data-testid=save-answer]").Click();
         panel.WaitForAssertion(() => Assert.Contains("1 of 16 items answered", panel.Find("[data-testid=checklist-progress]").TextContent));

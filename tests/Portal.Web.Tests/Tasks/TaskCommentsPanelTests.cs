@@ -11,7 +11,10 @@ public sealed class TaskCommentsPanelTests : BoardComponentContext
     {
         ActAs(actor);
         Render<MudSnackbarProvider>();
-        return Render<TaskCommentsPanel>(p => p.Add(c => c.TaskId, taskId).Add(c => c.Actor, actor));
+        var panel = Render<TaskCommentsPanel>(p => p.Add(c => c.TaskId, taskId).Add(c => c.Actor, actor));
+        // The comments load after the first render, which renders the form again with new handlers.
+        panel.WaitForElement("[data-testid=task-comments][aria-busy=false]");
+        return panel;
     }
 
     [Fact]
