@@ -18,7 +18,7 @@ public sealed class ProjectEditorJourneyTests : IClassFixture<PortalAppFactory>,
         await lead.WaitForSelectorAsync("[data-testid=project-form]");
 
         await lead.ClickAsync("[data-testid=project-save]");
-        await lead.WaitForSelectorAsync(".mud-snackbar >> text=A project needs a name.");
+        await lead.WaitForSelectorAsync("[data-testid=form-error] >> text=A project needs a name.");
 
         await lead.FillAsync("[data-testid=project-name]", "YOLOv7");
         await lead.FillAsync("[data-testid=paper-title]", "YOLOv7: Trainable bag-of-freebies");

@@ -1,5 +1,7 @@
 using Bunit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.Analysis;
 using Portal.Web.Features.Tasks;
@@ -42,6 +44,31 @@ public sealed class AnalysisComponentTests : FeatureComponentTest
         await specs.AddContractFieldAsync(member, projectId, ModelComponent.Neck, ContractDirection.Output, "p5", "[B, 512, 16, 16]", "float32", "");
 
         table.WaitForAssertion(() => Assert.Equal(2, table.FindAll("[data-testid=contract] tbody tr").Count));
+    }
+
+    [Fact]
+    public async Task A_discrepancy_recorded_without_a_topic_is_refused_inside_the_form_not_in_a_snackbar()
+    {
+        var projectId = await Db.AddProjectAsync();
+        ActAs(await Db.AddUserAsync("member6", Roles.Member));
+        var panel = Render<DiscrepancyPanel>(p => p.Add(c => c.ProjectId, projectId));
+        panel.WaitForElement("[data-testid=discrepancy-record]").Click();
+
+        panel.WaitForAssertion(() => Assert.Equal("Name what the discrepancy is about.", panel.Find("[data-testid=form-error]").TextContent.Trim()));
+        Assert.Empty(Services.GetRequiredService<ISnackbar>().ShownSnackbars);
+        Assert.Equal(0, await Db.QueryAsync(db => db.Discrepancies.CountAsync()));
+    }
+
+    [Fact]
+    public async Task A_hyperparameter_without_any_value_is_refused_inside_the_form_not_in_a_snackbar()
+    {
+        var projectId = await Db.AddProjectAsync();
+        ActAs(await Db.AddUserAsync("member7", Roles.Member));
+        var panel = Render<HyperparameterPanel>(p => p.Add(c => c.ProjectId, projectId));
+        panel.WaitForElement("[data-testid=hyperparameter-save]").Click();
+
+        panel.WaitForAssertion(() => Assert.Equal("Name the hyperparameter.", panel.Find("[data-testid=form-error]").TextContent.Trim()));
+        Assert.Empty(Services.GetRequiredService<ISnackbar>().ShownSnackbars);
     }
 }
 

@@ -1,5 +1,6 @@
 using Bunit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using Portal.Web.Features.Account;
 using Portal.Web.Features.Agents;
@@ -80,5 +81,30 @@ public sealed class PersonalTokenTests : PortalComponentTest<PortalTestHost>
         page.Find($"button[data-testid=revoke-pat-{stored.Id}]").Click();
         page.WaitForAssertion(() => Assert.Contains("revoked", page.Find("[data-testid=pats]").TextContent));
         Assert.NotNull(await Db.QueryAsync(db => db.PersonalAccessTokens.Where(t => t.Id == stored.Id).Select(t => t.RevokedAt).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task A_token_without_a_name_is_refused_inside_the_form_not_in_a_snackbar()
+    {
+        ActAs(await Db.AddUserAsync("tok.noname", [Roles.Member]));
+        Render<MudPopoverProvider>();
+        var page = Render<AccountPage>();
+        page.Find("button[data-testid=create-pat]").Click();
+
+        page.WaitForAssertion(() => Assert.StartsWith("Give the token a name", page.Find("[data-testid=form-error]").TextContent.Trim()));
+        Assert.Empty(Services.GetRequiredService<ISnackbar>().ShownSnackbars);
+        Assert.Empty(page.FindAll("[data-testid=new-pat]"));
+    }
+
+    [Fact]
+    public async Task An_agent_token_without_a_name_is_refused_inside_the_form_not_in_a_snackbar()
+    {
+        ActAs(await Db.AddUserAsync("tok.agentadmin", [Roles.Admin]));
+        Render<MudPopoverProvider>();
+        var page = Render<AgentTokensPage>();
+        page.Find("button[data-testid=create-token]").Click();
+
+        page.WaitForAssertion(() => Assert.StartsWith("Give the token a name", page.Find("[data-testid=form-error]").TextContent.Trim()));
+        Assert.Empty(Services.GetRequiredService<ISnackbar>().ShownSnackbars);
     }
 }

@@ -144,4 +144,17 @@ public sealed class BoardComponentTests : BoardComponentContext
 
         board.WaitForAssertion(() => Assert.Equal("Checklist: mosaic augmentation", Assert.Single(board.FindAll("[data-testid=task-row] td.title")).TextContent));
     }
+
+    [Fact]
+    public async Task A_new_task_without_a_title_is_refused_inside_the_task_form_not_in_a_snackbar()
+    {
+        var before = await Db.QueryAsync(db => db.Tasks.CountAsync());
+        var board = RenderBoard(Db.Lead);
+        await board.WaitForElement("[data-testid=task-new]").ClickAsync(new());
+        await board.WaitForElement("[data-testid=task-save]").ClickAsync(new());
+
+        board.WaitForAssertion(() => Assert.Equal("A task needs a title.", board.Find("[data-testid=task-editor] [data-testid=form-error]").TextContent.Trim()));
+        Assert.Empty(Services.GetRequiredService<ISnackbar>().ShownSnackbars);
+        Assert.Equal(before, await Db.QueryAsync(db => db.Tasks.CountAsync()));
+    }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
+using Portal.Web.Components;
 using Portal.Web.Features.Projects;
 using Portal.Web.Infrastructure;
 
@@ -47,6 +48,7 @@ public partial class Board
     private BoardFilter _filter = new();
     private TaskDetail? _selected;
     private TaskForm? _editing;
+    private readonly FormErrors _editErrors = new();
     private long? _editingId;
     private int _editingVersion;
     private IReadOnlyList<Assignable> _assignable = [];
@@ -185,6 +187,7 @@ public partial class Board
         _selected = null;
         _editingId = null;
         _editing = new TaskForm { Stage = _project!.Stage };
+        _editErrors.Clear();
     }
 
     private void StartEdit()
@@ -193,12 +196,24 @@ public partial class Board
         _editingId = t.Id;
         _editingVersion = t.Version;
         _editing = new TaskForm { Title = t.Title, Description = t.DescriptionMarkdown, Stage = t.Stage, Component = t.Component, EstimateHours = t.EstimateHours };
+        _editErrors.Clear();
     }
 
+    // The form's own refusals stay on the form; not allowed, gone or changed meanwhile are still a snackbar.
     private Task SaveAsync() => Try(async () =>
     {
-        var id = _editingId ?? await Editing.CreateAsync(_actor!, ProjectId, _editing!);
-        if (_editingId is not null) await Editing.UpdateAsync(_actor!, id, _editingVersion, _editing!);
+        _editErrors.Clear();
+        long id;
+        try
+        {
+            id = _editingId ?? await Editing.CreateAsync(_actor!, ProjectId, _editing!);
+            if (_editingId is not null) await Editing.UpdateAsync(_actor!, id, _editingVersion, _editing!);
+        }
+        catch (PortalError e) when (e.Kind == PortalErrorKind.Validation || e.Field is not null)
+        {
+            _editErrors.Show(e);
+            return;
+        }
         _editing = null;
         await LoadRowsAsync();
         await SelectAsync(id);
