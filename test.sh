@@ -32,12 +32,12 @@ results=$(mktemp -d)
 status=0
 
 # The service tests once more with the portal on PostgreSQL (PortalTestHost and PortalAppFactory read the variable):
-# every test of Portal.Web.Tests except the bUnit component and page tests, the architecture rules and the SQLite
+# every test of Portal.Web.Tests except the bUnit component, page and panel tests, the architecture rules and the SQLite
 # migration checks, which do not depend on the engine; the cluster tests, which run on PostgreSQL and Redis in both
 # passes; and the demo-credential tests, which start the portal as a separate process over a SQLite data folder.
 # This pass runs beside the other service tests (each process starts its own private servers), which keeps the
 # suite's wall time down.
-postgres_filter="FullyQualifiedName!~ComponentTests&FullyQualifiedName!~PageTests&FullyQualifiedName!~Architecture&FullyQualifiedName!~MigrationTests&FullyQualifiedName!~Portal.Web.Tests.Cluster&FullyQualifiedName!~DemoCredentialsTests"
+postgres_filter="FullyQualifiedName!~ComponentTests&FullyQualifiedName!~PageTests&FullyQualifiedName!~PanelTests&FullyQualifiedName!~Architecture&FullyQualifiedName!~MigrationTests&FullyQualifiedName!~Portal.Web.Tests.Cluster&FullyQualifiedName!~DemoCredentialsTests"
 PORTAL_TEST_DATABASE=postgres dotnet test tests/Portal.Web.Tests -c Release --no-build --filter "$postgres_filter" \
   --logger "trx;LogFileName=Portal.Web.Tests.Postgres.trx" --results-directory "$results" >"$results/postgres.log" 2>&1 &
 postgres_pass=$!

@@ -84,13 +84,14 @@ public sealed class ChecklistPanelTests : FeatureComponentTest
         var panel = Render<ChecklistPanel>(p => p.Add(c => c.ProjectId, projectId));
         panel.WaitForAssertion(() => Assert.Contains("0 of 16 items answered", panel.Find("[data-testid=checklist-progress]").TextContent));
 
-        panel.FindAll("[data-testid=checklist-item]")[0].QuerySelectorAll("button").First(b => b.TextContent.Trim() == "Answer").Click();
+        // Find and click in one dispatch: a live update may render the panel again in between.
+        await panel.InvokeAsync(() => panel.FindAll("[data-testid=checklist-item]")[0].QuerySelectorAll("button").First(b => b.TextContent.Trim() == "Answer").Click());
         panel.WaitForElement("textarea[data-testid=answer], [data-testid=answer] textarea").Change("Real-time detection on one GPU");
         panel.Find("input[data-testid=source], [data-testid=source] input").Change("Abstract");
-        panel.Find("button[data-testid=save-answer]").Click();
+        await panel.InvokeAsync(() => panel.Find("button[data-testid=save-answer]").Click());
         panel.WaitForAssertion(() => Assert.Contains("1 of 16 items answered", panel.Find("[data-testid=checklist-progress]").TextContent));
 
-        panel.FindAll("button[data-testid=make-task]")[0].Click();
+        await panel.InvokeAsync(() => panel.FindAll("button[data-testid=make-task]")[0].Click());
         panel.WaitForAssertion(() => Assert.Contains("task #", panel.Markup));
         var task = await Db.QueryAsync(db => db.Tasks.SingleAsync());
         Assert.Equal(ProjectTaskStatus.Open, task.Status);
