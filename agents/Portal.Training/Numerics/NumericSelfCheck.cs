@@ -50,6 +50,10 @@ public static class NumericSelfCheck
     /// </summary>
     public static NumericCheckResult Run(Device device, Func<string, Tensor, Tensor>? tamper = null)
     {
+        // The check measures the kernels training uses, so it runs under the same CPU configuration: ATen's
+        // convolutions, not oneDNN's (docs/decisions/0007). Without this, a check run before anything else in the
+        // process had set it would measure oneDNN's kernels, which are wrong for narrow layers on some CPUs.
+        if (device.type == DeviceType.CPU) CpuKernels.UseAtenConvolutions();
         var stopwatch = Stopwatch.StartNew();
         var items = new List<NumericCheckItem>();
         var generator = new torch.Generator(20261202);
