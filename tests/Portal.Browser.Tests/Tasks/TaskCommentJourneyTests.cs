@@ -55,6 +55,8 @@ public sealed class TaskCommentJourneyTests(PortalAppFactory app, BrowserFixture
         Assert.Equal(0, readerNavigations);
         // The reader may not remove the writer's comment; the writer may.
         Assert.Empty(await reader.QuerySelectorAllAsync("[data-testid=task-comment-delete]"));
+        // The writer's own panel shows the comment once its reload after posting has rendered.
+        await writer.WaitForSelectorAsync("[data-testid=task-comment] >> text=disagrees with the cfg");
         Assert.Single(await writer.QuerySelectorAllAsync("[data-testid=task-comment-delete]"));
     }
 
