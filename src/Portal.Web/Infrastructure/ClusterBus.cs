@@ -78,6 +78,7 @@ public sealed class ClusterBus(IConnectionMultiplexer redis, LiveUpdates live, I
             catch (Exception e) when (e is RedisException or TimeoutException)
             {
                 logger.LogWarning("Subscribing to live updates in Redis failed ({Message}); trying again", e.Message);
+                try { await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken); } catch (OperationCanceledException) { return; }
             }
         }
     }
