@@ -20,9 +20,9 @@ public sealed record MetricWriteResult(int Stored, int New, string? Error, bool 
 /// The one writer of metric points. Requests from every agent queue in a channel; the writer takes whatever is
 /// waiting and stores it in one transaction with a prepared INSERT ... ON CONFLICT DO NOTHING, so a point sent
 /// twice is stored once. A request is answered only after its transaction committed; the new points are then
-/// published to <see cref="MetricStream"/>. On PostgreSQL the points of a transaction go in by binary COPY into a
-/// staging table and one INSERT ... SELECT ... ON CONFLICT DO NOTHING from there (<see cref="PostgresPoints"/>): the
-/// same "each point once" key, whichever instance writes it.
+/// published to <see cref="MetricStream"/>. On PostgreSQL the points of a transaction go in by one binary COPY, and
+/// through a staging table and INSERT ... ON CONFLICT DO NOTHING only when some were stored already
+/// (<see cref="PostgresPoints"/>): the same "each point once" key, whichever instance writes it.
 /// </summary>
 public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, MetricStream stream, LiveUpdates live, TimeProvider clock,
     IOptions<RunsOptions> options, ILogger<MetricWriter> logger) : BackgroundService
@@ -219,11 +219,12 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
             }
             if (staged is { Count: > 0 })
             {
-                var inserted = c.Copy!.Store(staged.Select(s => (group[s.Request].RunId, s.Point)), transaction);
+                var rows = staged.Select(s => (group[s.Request].RunId, s.Point)).ToList();
+                var inserted = c.Copy!.Store(rows, (Npgsql.NpgsqlTransaction)transaction);
                 foreach (var (index, point) in staged)
                 {
                     // A point sent twice in one group is new for the first request that carried it.
-                    if (inserted.Remove((group[index].RunId, point.Name, point.Step))) results[index].Item2.Add(point);
+                    if (inserted is null || inserted.Remove((group[index].RunId, point.Name, point.Step))) results[index].Item2.Add(point);
                 }
                 for (var i = 0; i < results.Count; i++)
                     if (results[i].Item1.Error is null) results[i] = (results[i].Item1 with { New = results[i].Item2.Count }, results[i].Item2);

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Npgsql;
 using NpgsqlTypes;
 using Portal.Contracts;
@@ -6,14 +5,17 @@ using Portal.Contracts;
 namespace Portal.Web.Features.Runs;
 
 /// <summary>
-/// The metric writer's PostgreSQL path: a group's points go into a per-connection staging table by binary COPY
-/// (the fastest way into PostgreSQL), then into the points table by one INSERT ... SELECT ... ON CONFLICT DO NOTHING,
-/// which keeps each (run, name, step) once whichever instance or retry sends it. RETURNING names the points that
-/// were new, for the live fan-out.
+/// The metric writer's PostgreSQL path. A group's points go into the points table by one binary COPY (the fastest
+/// way into PostgreSQL) inside a savepoint: the primary key refuses the whole COPY if any point is already stored.
+/// That is rare (an agent resending after a lost ack, another instance storing the same retry), and then the
+/// savepoint is rolled back and the points go through a per-connection staging table and one
+/// INSERT ... SELECT ... ON CONFLICT DO NOTHING, which keeps each (run, name, step) once whichever instance or retry
+/// sends it; RETURNING names the points that were new, for the live fan-out.
 /// </summary>
 internal sealed class PostgresPoints
 {
     private const string Staging = "metric_points_staging";
+    private const string Columns = """("RunId", "Name", "Step", "Value", "WallTime")""";
     private readonly NpgsqlConnection _connection;
 
     public PostgresPoints(NpgsqlConnection connection)
@@ -27,32 +29,49 @@ internal sealed class PostgresPoints
         create.ExecuteNonQuery();
     }
 
-    /// <summary>Stores the points inside <paramref name="transaction"/>; returns the keys of those that were new.</summary>
-    public HashSet<(long RunId, string Name, long Step)> Store(IEnumerable<(long RunId, MetricPointDto Point)> points, DbTransaction transaction)
+    /// <summary>
+    /// Stores the points inside <paramref name="transaction"/>. Returns null when every point was new, otherwise the
+    /// keys of those that were.
+    /// </summary>
+    public HashSet<(long RunId, string Name, long Step)>? Store(IReadOnlyList<(long RunId, MetricPointDto Point)> points, NpgsqlTransaction transaction)
     {
-        using (var import = _connection.BeginBinaryImport(
-                   $"""COPY {Staging} ("RunId", "Name", "Step", "Value", "WallTime") FROM STDIN (FORMAT BINARY)"""))
+        transaction.Save("points");
+        try
         {
-            foreach (var (runId, p) in points)
-            {
-                import.StartRow();
-                import.Write(runId, NpgsqlDbType.Bigint);
-                import.Write(p.Name, NpgsqlDbType.Text);
-                import.Write(p.Step, NpgsqlDbType.Bigint);
-                import.Write(NaNSentinel.ToStored(p.Value), NpgsqlDbType.Double);
-                import.Write(p.WallTime.ToUniversalTime(), NpgsqlDbType.TimestampTz);
-            }
-            import.Complete();
+            Copy(points, "\"MetricPoints\"");
+            transaction.Release("points");
+            return null;
         }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            transaction.Rollback("points");
+        }
+
+        Copy(points, Staging);
         using var insert = new NpgsqlCommand($"""
-            INSERT INTO "MetricPoints" ("RunId", "Name", "Step", "Value", "WallTime")
-            SELECT "RunId", "Name", "Step", "Value", "WallTime" FROM {Staging}
+            INSERT INTO "MetricPoints" {Columns}
+            SELECT {Columns.Trim('(', ')')} FROM {Staging}
             ON CONFLICT ("RunId", "Name", "Step") DO NOTHING
             RETURNING "RunId", "Name", "Step"
-            """, _connection, (NpgsqlTransaction)transaction);
+            """, _connection, transaction);
         var inserted = new HashSet<(long, string, long)>();
         using var reader = insert.ExecuteReader();
         while (reader.Read()) inserted.Add((reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2)));
         return inserted;
+    }
+
+    private void Copy(IReadOnlyList<(long RunId, MetricPointDto Point)> points, string table)
+    {
+        using var import = _connection.BeginBinaryImport($"COPY {table} {Columns} FROM STDIN (FORMAT BINARY)");
+        foreach (var (runId, p) in points)
+        {
+            import.StartRow();
+            import.Write(runId, NpgsqlDbType.Bigint);
+            import.Write(p.Name, NpgsqlDbType.Text);
+            import.Write(p.Step, NpgsqlDbType.Bigint);
+            import.Write(NaNSentinel.ToStored(p.Value), NpgsqlDbType.Double);
+            import.Write(p.WallTime.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+        }
+        import.Complete();
     }
 }
