@@ -96,6 +96,9 @@ public sealed class PostgresServer
         return new PostgresServer(folder, bin, port);
     }
 
+    /// <summary>The server's main process (postmaster), whose children are its backends; for CPU accounting.</summary>
+    public int ProcessId => int.Parse(File.ReadLines(Path.Combine(_folder, "data", "postmaster.pid")).First());
+
     public string ConnectionString(string database) =>
         $"Host=127.0.0.1;Port={Port};Username=portal;Database={database};Pooling=true;Maximum Pool Size=20;Include Error Detail=true";
 

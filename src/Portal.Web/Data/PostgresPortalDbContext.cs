@@ -7,7 +7,19 @@ namespace Portal.Web.Data;
 /// <see cref="PortalDbContext"/> on PostgreSQL. Same model and options type; a type of its own so that its
 /// migrations (Data/Migrations/Postgres) are found apart from SQLite's.
 /// </summary>
-public sealed class PostgresPortalDbContext(DbContextOptions<PortalDbContext> options) : PortalDbContext(options);
+public sealed class PostgresPortalDbContext(DbContextOptions<PortalDbContext> options) : PortalDbContext(options)
+{
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        // PostgreSQL checks a foreign key row by row with a locking lookup of the run, which costs the binary COPY of
+        // metric points about as much as storing them. The writer reads the run (exists, running, this agent's) in
+        // the transaction that stores its points, and runs are never deleted, so the key adds no safety there
+        // (docs/decisions/0026-metric-points-without-run-key-on-postgres.md).
+        var points = builder.Entity<Features.Runs.MetricPoint>().Metadata;
+        foreach (var key in points.GetForeignKeys().ToList()) points.RemoveForeignKey(key);
+    }
+}
 
 /// <summary>Hands out <see cref="PostgresPortalDbContext"/> wherever the portal asks for a <see cref="PortalDbContext"/>.</summary>
 public sealed class PostgresDbContextFactory(DbContextOptions<PortalDbContext> options) : IDbContextFactory<PortalDbContext>

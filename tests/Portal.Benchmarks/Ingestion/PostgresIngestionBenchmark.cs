@@ -58,6 +58,7 @@ public sealed class PostgresIngestionBenchmark : IBenchmark
             using (var create = new NpgsqlCommand("""CREATE TABLE ceiling (LIKE "MetricPoints" INCLUDING ALL)""", connection)) create.ExecuteNonQuery();
             string[] names = ["loss", "loss_box", "loss_obj", "lr"];
             var wall = DateTimeOffset.UtcNow;
+            var cpu = CpuTime.Now(TestServers.Postgres.ProcessId);
             var clock = Stopwatch.StartNew();
             for (long i = 0; i < points;)
             {
@@ -77,7 +78,9 @@ public sealed class PostgresIngestionBenchmark : IBenchmark
                 }
                 transaction.Commit();
             }
-            return points / clock.Elapsed.TotalSeconds;
+            var rate = points / clock.Elapsed.TotalSeconds;
+            Console.WriteLine($"  {(CpuTime.Now(TestServers.Postgres.ProcessId) - cpu).PerMillion(points)}");
+            return rate;
         }
         finally
         {
@@ -128,6 +131,7 @@ public sealed class PostgresIngestionBenchmark : IBenchmark
 
             var batches = Enumerable.Range(0, batchesPerAgent).Select(b => Points((long)b * AgentProtocol.MaxPointsPerBatch / 4, AgentProtocol.MaxPointsPerBatch)).ToList();
             var total = (long)agents * batchesPerAgent * AgentProtocol.MaxPointsPerBatch;
+            var cpu = CpuTime.Now(TestServers.Postgres.ProcessId);
             var clock = Stopwatch.StartNew();
             await Task.WhenAll(clients.Select(async c =>
             {
@@ -136,10 +140,12 @@ public sealed class PostgresIngestionBenchmark : IBenchmark
             var acked = clock.Elapsed;
             await WaitForViewersAsync(delivered, warm + total, TimeSpan.FromSeconds(300));
             var elapsed = clock.Elapsed;
+            var spent = CpuTime.Now(TestServers.Postgres.ProcessId) - cpu;
 
             var stored = await apps[0].WithDbAsync(db => Task.FromResult(db.MetricPoints.LongCount()));
             Console.WriteLine($"  all acks (all stored) after {acked.TotalSeconds:0.00} s, all {viewers} viewers served after {elapsed.TotalSeconds:0.00} s; " +
                               $"rows stored {stored:N0} (expected {warm + total:N0}); store-only rate {total / acked.TotalSeconds:N0} points/s");
+            Console.WriteLine($"  {spent.PerMillion(total)}");
             if (stored != warm + total) throw new InvalidOperationException("stored count differs");
             await Task.WhenAll(connections.Select(c => c.DisposeAsync().AsTask()));
             foreach (var (hub, _) in clients) await hub.DisposeAsync();

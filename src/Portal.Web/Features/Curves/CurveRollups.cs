@@ -141,7 +141,7 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
         var tiers = CurveLevels.Tiers;
         var open = new M4Bucket[tiers.Length];
         var openBucket = new long[tiers.Length];
-        await using var upsert = PrepareUpsert(connection, transaction, runId, name);
+        var summaries = new List<(int Level, long Bucket, M4Bucket Summary)>();
         for (var t = 0; t < tiers.Length; t++)
         {
             // The first new point may land in a bucket that already holds points: continue that bucket's summary.
@@ -157,14 +157,15 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
                 var b = p.Step >> tiers[t];
                 if (b != openBucket[t])
                 {
-                    await WriteBucketAsync(upsert, tiers[t], openBucket[t], open[t], cancellationToken);
+                    summaries.Add((tiers[t], openBucket[t], open[t]));
                     open[t] = new M4Bucket();
                     openBucket[t] = b;
                 }
                 open[t].Add(p);
             }
         }
-        for (var t = 0; t < tiers.Length; t++) await WriteBucketAsync(upsert, tiers[t], openBucket[t], open[t], cancellationToken);
+        for (var t = 0; t < tiers.Length; t++) summaries.Add((tiers[t], openBucket[t], open[t]));
+        await WriteBucketsAsync(connection, transaction, runId, name, summaries, cancellationToken);
 
         await using (var series = connection.CreateCommand())
         {
@@ -188,6 +189,58 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
     private const string RollupColumns = "Count, FirstStep, FirstValue, FirstTime, LastStep, LastValue, LastTime, MinStep, MinValue, MinTime, MaxStep, MaxValue, MaxTime, NanStep, NanTime";
 
     private static readonly string[] Columns = RollupColumns.Split(", ");
+
+    /// <summary>
+    /// Stores the summaries of a chunk (each bucket once). SQLite runs a prepared upsert per bucket in-process;
+    /// PostgreSQL takes them all in one statement over arrays, since a statement there costs a round trip and a plan,
+    /// and a chunk of a busy run holds thousands of buckets.
+    /// </summary>
+    private static async Task WriteBucketsAsync(DbConnection connection, DbTransaction transaction, long runId, string name,
+        List<(int Level, long Bucket, M4Bucket Summary)> summaries, CancellationToken cancellationToken)
+    {
+        if (!connection.IsPostgres())
+        {
+            await using var upsert = PrepareUpsert(connection, transaction, runId, name);
+            foreach (var (level, bucket, summary) in summaries) await WriteBucketAsync(upsert, level, bucket, summary, cancellationToken);
+            return;
+        }
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        var types = Columns.Select(c => c == "Count" || c.EndsWith("Step") || c.EndsWith("Time") ? "bigint[]" : "double precision[]");
+        command.CommandText = $"""INSERT INTO "CurveRollups" ("RunId", "Name", "Level", "Bucket", {string.Join(", ", Columns.Select(c => $"\"{c}\""))}) """ +
+                              $"SELECT @run, @name, u.* FROM unnest(@level::integer[], @bucket::bigint[], {string.Join(", ", Columns.Zip(types, (c, t) => $"@{c}::{t}"))}) AS u " +
+                              """ON CONFLICT ("RunId", "Name", "Level", "Bucket") DO UPDATE SET """ +
+                              string.Join(", ", Columns.Select(c => $"\"{c}\" = excluded.\"{c}\""));
+        command.Add("@run", runId);
+        command.Add("@name", name);
+        AddArray(command, "@level", summaries.Select(s => s.Level).ToArray());
+        AddArray(command, "@bucket", summaries.Select(s => s.Bucket).ToArray());
+        AddArray(command, "@Count", summaries.Select(s => s.Summary.Count).ToArray());
+        foreach (var prefix in (string[])["First", "Last", "Min", "Max"])
+        {
+            Func<M4Bucket, SeriesPoint> pick = prefix switch
+            {
+                "First" => m => m.First,
+                "Last" => m => m.Last,
+                "Min" => m => m.Min,
+                _ => m => m.Max,
+            };
+            AddArray(command, $"@{prefix}Step", summaries.Select(s => s.Summary.HasValue ? pick(s.Summary).Step : (long?)null).ToArray());
+            AddArray(command, $"@{prefix}Value", summaries.Select(s => s.Summary.HasValue ? pick(s.Summary).Value : (double?)null).ToArray());
+            AddArray(command, $"@{prefix}Time", summaries.Select(s => s.Summary.HasValue ? pick(s.Summary).TimeMs : (long?)null).ToArray());
+        }
+        AddArray(command, "@NanStep", summaries.Select(s => s.Summary.HasNaN ? s.Summary.FirstNaN.Step : (long?)null).ToArray());
+        AddArray(command, "@NanTime", summaries.Select(s => s.Summary.HasNaN ? s.Summary.FirstNaN.TimeMs : (long?)null).ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+
+        static void AddArray(DbCommand command, string name, Array values)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = values;
+            command.Parameters.Add(parameter);
+        }
+    }
 
     private static Upsert PrepareUpsert(DbConnection connection, DbTransaction transaction, long runId, string name)
     {

@@ -2189,15 +2189,6 @@ namespace Portal.Web.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Web.Features.Runs.MetricPoint", b =>
-                {
-                    b.HasOne("Portal.Web.Features.Runs.Run", null)
-                        .WithMany()
-                        .HasForeignKey("RunId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("Portal.Web.Features.Runs.Run", b =>
                 {
                     b.HasOne("Portal.Web.Features.Projects.Project", null)
