@@ -69,14 +69,9 @@ public sealed class MetricFanout(MetricStream stream, IHubContext<MetricsHub, IM
             // however many batches it holds, so a busy moment costs fewer sends instead of a growing backlog.
             var pending = new List<(long RunId, IReadOnlyList<MetricPointDto> Points)>();
             while (pending.Count < 1000 && _queue.Reader.TryRead(out var item)) pending.Add(item);
-            foreach (var series in pending.SelectMany(b => b.Points.Select(p => (b.RunId, Point: p))).GroupBy(x => (x.RunId, x.Point.Name)))
+            foreach (var ((runId, name), points) in BySeries(pending))
             {
-                var ordered = series.Select(x => x.Point).OrderBy(p => p.Step).ToList();
-                var (runId, name) = series.Key;
-                var message = new LivePoints(runId, name, ordered.Count, LivePointsCodec.Encode(
-                    ordered.Select(p => p.Step).ToArray(),
-                    ordered.Select(p => p.Value).ToArray(),
-                    ordered.Select(p => p.WallTime.ToUnixTimeMilliseconds()).ToArray()));
+                var message = Pack(runId, name, points);
                 try
                 {
                     await hub.Clients.Group(Group(runId, name)).Points(message);
@@ -88,5 +83,38 @@ public sealed class MetricFanout(MetricStream stream, IHubContext<MetricsHub, IM
                 }
             }
         }
+    }
+
+    /// <summary>The queued points by (run, metric), in the order they were stored.</summary>
+    private static Dictionary<(long RunId, string Name), List<MetricPointDto>> BySeries(List<(long RunId, IReadOnlyList<MetricPointDto> Points)> pending)
+    {
+        var series = new Dictionary<(long, string), List<MetricPointDto>>();
+        foreach (var (runId, points) in pending)
+        {
+            foreach (var p in points)
+            {
+                if (!series.TryGetValue((runId, p.Name), out var list)) series[(runId, p.Name)] = list = [];
+                list.Add(p);
+            }
+        }
+        return series;
+    }
+
+    /// <summary>One series' points as a live message, in step order (batches usually are already).</summary>
+    private static LivePoints Pack(long runId, string name, List<MetricPointDto> points)
+    {
+        var ordered = true;
+        for (var i = 1; i < points.Count && ordered; i++) ordered = points[i - 1].Step <= points[i].Step;
+        if (!ordered) points = points.OrderBy(p => p.Step).ToList(); // stable: a step resent after a resume keeps its order
+        var steps = new long[points.Count];
+        var values = new double[points.Count];
+        var times = new long[points.Count];
+        for (var i = 0; i < points.Count; i++)
+        {
+            steps[i] = points[i].Step;
+            values[i] = points[i].Value;
+            times[i] = points[i].WallTime.ToUnixTimeMilliseconds();
+        }
+        return new LivePoints(runId, name, points.Count, LivePointsCodec.Encode(steps, values, times));
     }
 }
