@@ -10,7 +10,8 @@ namespace Portal.Browser.Tests.Pages;
 /// sign-in page, in the light and the dark theme: no serious or critical violation. A failure lists each one with
 /// the elements it was found on, to say what to fix.
 /// </summary>
-public sealed class AccessibilityTests(PortalAppFactory app, BrowserFixture browser) : IClassFixture<PortalAppFactory>, IClassFixture<BrowserFixture>
+[Collection(ReadOnlyDemo.Name)]
+public sealed class AccessibilityTests(PortalAppFactory app, BrowserFixture browser)
 {
     private static readonly string[] Blocking = ["serious", "critical"];
 
