@@ -4,7 +4,7 @@ using Xunit;
 namespace Portal.Testing;
 
 /// <summary>
-/// One headless Debian Chromium for a test class, driven by Playwright (which ships its own driver and
+/// One headless Debian Chromium for a test class or collection, driven by Playwright (which ships its own driver and
 /// downloads nothing). The flags keep Chromium from calling out of this closed network.
 /// </summary>
 public sealed class BrowserFixture : IAsyncLifetime

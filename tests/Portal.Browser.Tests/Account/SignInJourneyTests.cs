@@ -2,7 +2,8 @@ using Portal.Testing;
 
 namespace Portal.Browser.Tests.Account;
 
-public sealed class SignInJourneyTests : IClassFixture<PortalAppFactory>, IClassFixture<BrowserFixture>
+[Collection(ReadOnlyDemo.Name)]
+public sealed class SignInJourneyTests
 {
     private readonly PortalAppFactory _app;
     private readonly BrowserFixture _browser;

@@ -7,7 +7,8 @@ namespace Portal.Browser.Tests.Pages;
 /// Every page of the portal (<see cref="PortalPages"/>), opened in Chromium as the technical lead (who may see every
 /// page): no page scrolls sideways on a 390 px phone.
 /// </summary>
-public sealed class EveryPageTests(PortalAppFactory app, BrowserFixture browser) : IClassFixture<PortalAppFactory>, IClassFixture<BrowserFixture>
+[Collection(ReadOnlyDemo.Name)]
+public sealed class EveryPageTests(PortalAppFactory app, BrowserFixture browser)
 {
     [Fact]
     public async Task No_page_scrolls_sideways_on_a_390_pixel_phone()
@@ -58,22 +59,19 @@ public sealed class EveryPageTests(PortalAppFactory app, BrowserFixture browser)
         await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
         await page.ReloadAsync();
         await BrowserFixture.WaitForCircuitAsync(page);
-        await page.WaitForFunctionAsync(IsDark);
+        await page.WaitForFunctionAsync(PortalPages.IsDark);
         Assert.Equal("system", await page.GetAttributeAsync("[data-testid=theme-toggle]", "data-theme"));
 
         await page.ClickAsync("[data-testid=theme-toggle]"); // system -> light
         await page.WaitForSelectorAsync("[data-testid=theme-toggle][data-theme=light]");
         await BrowserFixture.WaitForCircuitAsync(page);
-        await page.WaitForFunctionAsync($"() => !({IsDark})()");
+        await page.WaitForFunctionAsync($"() => !({PortalPages.IsDark})()");
 
         await page.ClickAsync("[data-testid=theme-toggle]"); // light -> dark, kept across a reload
         await page.WaitForSelectorAsync("[data-testid=theme-toggle][data-theme=dark]");
         await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Light });
         await page.ReloadAsync();
         await BrowserFixture.WaitForCircuitAsync(page);
-        await page.WaitForFunctionAsync(IsDark);
+        await page.WaitForFunctionAsync(PortalPages.IsDark);
     }
-
-    // The page background is dark when its colour channels together stay under half of white.
-    private const string IsDark = "() => { const c = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number); return c[0] + c[1] + c[2] < 384; }";
 }

@@ -51,6 +51,9 @@ public static partial class PortalPages
         return page;
     }
 
+    /// <summary>A script that is true when the page background is dark: its colour channels together stay under half of white.</summary>
+    public const string IsDark = "() => { const c = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number); return c[0] + c[1] + c[2] < 384; }";
+
     [GeneratedRegex(@"\{(\w+)(:\w+)?\}")]
     private static partial Regex Parameter();
 }

@@ -5,7 +5,8 @@ using Portal.Testing;
 namespace Portal.Browser.Tests.Pages;
 
 /// <summary>The analysis page's tabs in Chromium: the address names the open tab, opens it when loaded, and back and forward move between tabs.</summary>
-public sealed class TabAddressJourneyTests(PortalAppFactory app, BrowserFixture browser) : IClassFixture<PortalAppFactory>, IClassFixture<BrowserFixture>
+[Collection(ReadOnlyDemo.Name)]
+public sealed class TabAddressJourneyTests(PortalAppFactory app, BrowserFixture browser)
 {
     [Fact]
     public async Task A_tab_address_opens_that_tab_and_choosing_a_tab_puts_it_in_the_address()

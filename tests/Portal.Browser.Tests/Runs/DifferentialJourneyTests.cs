@@ -4,7 +4,8 @@ using Portal.Testing;
 namespace Portal.Browser.Tests.Runs;
 
 /// <summary>In Chromium, on the demo data: from a differential run to its per-layer comparison, with the divergence highlighted.</summary>
-public sealed class DifferentialJourneyTests(PortalAppFactory app, BrowserFixture browser) : IClassFixture<PortalAppFactory>, IClassFixture<BrowserFixture>
+[Collection(ReadOnlyDemo.Name)]
+public sealed class DifferentialJourneyTests(PortalAppFactory app, BrowserFixture browser)
 {
     [Fact]
     public async Task A_member_follows_a_differential_run_to_its_first_diverging_layer_and_the_fixed_run_that_passes()

@@ -5,7 +5,8 @@ using Portal.Testing;
 namespace Portal.Browser.Tests.Runs;
 
 /// <summary>The run-start form says what is wrong with its input on the field it concerns, in a user's words.</summary>
-public sealed class RunStartFormJourneyTests(PortalAppFactory app, BrowserFixture browser) : IClassFixture<PortalAppFactory>, IClassFixture<BrowserFixture>
+[Collection(ReadOnlyDemo.Name)]
+public sealed class RunStartFormJourneyTests(PortalAppFactory app, BrowserFixture browser)
 {
     [Fact]
     public async Task A_config_with_a_missing_comma_is_refused_on_the_config_field_naming_the_line()
