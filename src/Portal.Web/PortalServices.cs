@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using MudBlazor.Services;
 using Portal.Web.Components;
 using Portal.Web.Data;
@@ -96,22 +95,7 @@ public static class PortalServices
         if (options.UsesRedis)
         {
             // Several instances: hub messages, live topics and Data Protection keys go through Redis (docs/decisions/0018).
-            var backplaneConfiguration = StackExchange.Redis.ConfigurationOptions.Parse(options.Redis!);
-            backplaneConfiguration.AbortOnConnectFail = false;
-            backplaneConfiguration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal("portal-signalr");
-            var backplane = new Backplane(backplaneConfiguration);
-            signalR.AddStackExchangeRedis(redis => redis.ConnectionFactory = backplane.ConnectAsync);
-            services.AddSingleton(backplane);
-            // The portal's hubs keep taking connections while Redis is down (BackplaneHubLifetimeManager); Blazor's
-            // circuits need no backplane at all: a circuit talks only to its own browser, which sticky sessions keep
-            // on the instance that holds it.
-            services.RemoveAll(typeof(Microsoft.AspNetCore.SignalR.HubLifetimeManager<>));
-            services.AddSingleton(typeof(Microsoft.AspNetCore.SignalR.StackExchangeRedis.RedisHubLifetimeManager<>));
-            services.AddSingleton(typeof(Microsoft.AspNetCore.SignalR.HubLifetimeManager<>), typeof(BackplaneHubLifetimeManager<>));
-            var circuitHub = typeof(Microsoft.AspNetCore.Components.Server.Circuits.Circuit).Assembly
-                .GetType("Microsoft.AspNetCore.Components.Server.ComponentHub", throwOnError: true)!;
-            services.AddSingleton(typeof(Microsoft.AspNetCore.SignalR.HubLifetimeManager<>).MakeGenericType(circuitHub),
-                typeof(Microsoft.AspNetCore.SignalR.DefaultHubLifetimeManager<>).MakeGenericType(circuitHub));
+            signalR.AddPortalBackplane(options.Redis!);
             var redisConnection = ClusterBus.Connect(options.Redis!);
             services.AddSingleton(redisConnection);
             services.AddSingleton<ClusterBus>();

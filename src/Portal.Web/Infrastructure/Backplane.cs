@@ -1,10 +1,36 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using StackExchange.Redis;
 
 namespace Portal.Web.Infrastructure;
+
+public static class BackplaneRegistration
+{
+    /// <summary>
+    /// SignalR's Redis backplane for the portal's hubs, which keep taking connections while Redis is down
+    /// (<see cref="BackplaneHubLifetimeManager{THub}"/>, docs/decisions/0024). Blazor's circuits need no backplane at
+    /// all: a circuit talks only to its own browser, which sticky sessions keep on the instance that holds it.
+    /// </summary>
+    public static ISignalRServerBuilder AddPortalBackplane(this ISignalRServerBuilder signalR, string redis)
+    {
+        var configuration = ConfigurationOptions.Parse(redis);
+        configuration.AbortOnConnectFail = false;
+        configuration.ChannelPrefix = RedisChannel.Literal("portal-signalr");
+        var backplane = new Backplane(configuration);
+        signalR.AddStackExchangeRedis(options => options.ConnectionFactory = backplane.ConnectAsync);
+        var services = signalR.Services;
+        services.AddSingleton(backplane);
+        services.RemoveAll(typeof(HubLifetimeManager<>));
+        services.AddSingleton(typeof(RedisHubLifetimeManager<>));
+        services.AddSingleton(typeof(HubLifetimeManager<>), typeof(BackplaneHubLifetimeManager<>));
+        var circuitHub = typeof(Microsoft.AspNetCore.Components.Server.Circuits.Circuit).Assembly
+            .GetType("Microsoft.AspNetCore.Components.Server.ComponentHub", throwOnError: true)!;
+        services.AddSingleton(typeof(HubLifetimeManager<>).MakeGenericType(circuitHub), typeof(DefaultHubLifetimeManager<>).MakeGenericType(circuitHub));
+        return signalR;
+    }
+}
 
 /// <summary>
 /// The Redis connection of SignalR's backplane, one for the portal's hubs, so that their lifetime managers can ask
@@ -25,8 +51,11 @@ public sealed class Backplane
     /// <summary>For <see cref="RedisOptions.ConnectionFactory"/>: the connection, once Redis answers.</summary>
     public Task<IConnectionMultiplexer> ConnectAsync(TextWriter log) => _connected.Value;
 
-    /// <summary>Whether Redis answers now (and SignalR's Redis lifetime managers have their connection).</summary>
-    public bool IsConnected => _connected.Value.IsCompletedSuccessfully && _connection!.IsConnected;
+    /// <summary>
+    /// Whether Redis answers now on the subscriptions' connection (the one that brings messages in), and SignalR's
+    /// Redis lifetime managers have their connection.
+    /// </summary>
+    public bool IsConnected => _connected.Value.IsCompletedSuccessfully && _connection!.GetSubscriber().IsConnected();
 
     private async Task<IConnectionMultiplexer> ConnectedAsync()
     {
