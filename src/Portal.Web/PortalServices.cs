@@ -95,11 +95,7 @@ public static class PortalServices
         if (options.UsesRedis)
         {
             // Several instances: hub messages, live topics and Data Protection keys go through Redis (docs/decisions/0018).
-            signalR.AddStackExchangeRedis(options.Redis!, redis =>
-            {
-                redis.Configuration.AbortOnConnectFail = false;
-                redis.Configuration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal("portal-signalr");
-            });
+            signalR.AddPortalBackplane(options.Redis!);
             var redisConnection = ClusterBus.Connect(options.Redis!);
             services.AddSingleton(redisConnection);
             services.AddSingleton<ClusterBus>();

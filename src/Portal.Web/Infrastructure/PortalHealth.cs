@@ -92,10 +92,11 @@ public static class PortalHealth
         }
     }
 
-    private sealed class RedisCheck(ClusterBus bus) : IHealthCheck
+    private sealed class RedisCheck(ClusterBus bus, Backplane backplane) : IHealthCheck
     {
+        // The hubs' backplane has a connection of its own, which may come back a moment after the live topics' one.
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-            await bus.PingAsync()
+            await bus.PingAsync() && backplane.IsConnected
                 ? HealthCheckResult.Healthy("Redis answers.")
                 : HealthCheckResult.Unhealthy("Redis is unreachable: live updates from other instances are not shown.");
     }

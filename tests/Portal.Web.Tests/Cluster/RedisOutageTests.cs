@@ -106,6 +106,62 @@ public sealed class RedisOutageTests
         static IEnumerable<MetricPointDto> Batch(int b) => TestAgent.Points("loss", b * PerBatch, (b + 1) * PerBatch - 1);
     }
 
+    [Fact]
+    public async Task Agents_and_viewers_that_connect_while_Redis_is_down_are_served_by_their_instance_and_reach_the_other_once_it_is_back()
+    {
+        const int PerBatch = 50;
+        var redis = RedisServer.Start();
+        try
+        {
+            await using var cluster = new TwoInstances(redis: redis);
+            var (a, b) = (cluster.A, cluster.B);
+            var (_, token) = await AgentTestData.CreateTokenAsync(a);
+            var runId = await AgentTestData.QueueRunAsync(a);
+            redis.Control(start: false);
+            await WaitUntilNotReadyAsync(a);
+            await WaitUntilNotReadyAsync(b);
+
+            // New connections on both instances while Redis is down: SignalR's Redis lifetime manager would refuse them.
+            await using var agent = await TestAgent.ConnectAsync(a.ServerAddress, token, "box-in-outage", heartbeat: false);
+            Assert.Equal(runId, (await agent.TakeJobAsync())!.RunId);
+            await using var viewerOnA = await TwoInstanceTests.ViewerAsync(a, "mentor1");
+            await using var viewerOnB = await TwoInstanceTests.ViewerAsync(b, "member1");
+            var onA = Channel.CreateUnbounded<LivePoints>();
+            var onB = Channel.CreateUnbounded<LivePoints>();
+            viewerOnA.On<LivePoints>(nameof(IMetricsViewer.Points), p => onA.Writer.TryWrite(p));
+            viewerOnB.On<LivePoints>(nameof(IMetricsViewer.Points), p => onB.Writer.TryWrite(p));
+            await viewerOnA.InvokeAsync("Watch", runId, "loss");
+            await viewerOnB.InvokeAsync("Watch", runId, "loss");
+
+            Assert.Null((await agent.SendAsync(runId, 0, Batch(0))).Error);
+            // The viewer on the agent's instance sees the points at once; the one on B cannot before Redis is back.
+            await ReceiveStepAsync(onA, 0);
+
+            redis.Control(start: true);
+            await WaitUntilReadyAsync(a);
+            await WaitUntilReadyAsync(b);
+            // The connections are subscribed in Redis shortly after it answers: a batch at a time until B's viewer has one.
+            var batch = 1;
+            await AgentTestData.EventuallyAsync(async () =>
+            {
+                Assert.Null((await agent.SendAsync(runId, batch, Batch(batch))).Error);
+                batch++;
+                return onB.Reader.TryRead(out _);
+            }, "a live point on B after Redis is back", 60);
+            Assert.Null((await agent.SendAsync(runId, batch, Batch(batch))).Error);
+            await ReceiveStepAsync(onA, batch * PerBatch);
+            await ReceiveStepAsync(onB, batch * PerBatch);
+
+            await AssertEachPointStoredOnceAsync(a, runId, (batch + 1) * PerBatch);
+        }
+        finally
+        {
+            redis.Stop();
+        }
+
+        static IEnumerable<MetricPointDto> Batch(int b) => TestAgent.Points("loss", b * PerBatch, (b + 1) * PerBatch - 1);
+    }
+
     /// <summary>Reads live messages until one holds <paramref name="step"/> (those of the outage may come late, or not).</summary>
     private static async Task ReceiveStepAsync(Channel<LivePoints> received, long step)
     {
@@ -115,6 +171,13 @@ public sealed class RedisOutageTests
             var message = await received.Reader.ReadAsync(timeout.Token);
             if (message.Decode().Steps.Contains(step)) return;
         }
+    }
+
+    private static async Task WaitUntilNotReadyAsync(PortalAppFactory app)
+    {
+        using var http = new HttpClient { BaseAddress = app.ServerAddress };
+        await AgentTestData.EventuallyAsync(async () => (await http.GetAsync("health/ready")).StatusCode == HttpStatusCode.ServiceUnavailable,
+            $"{app.ServerAddress} not ready", 60);
     }
 
     internal static async Task WaitUntilReadyAsync(PortalAppFactory app)

@@ -154,6 +154,7 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
         var results = new List<(MetricWriteResult, List<MetricPointDto>)>(group.Count);
         // PostgreSQL: the accepted points of the whole group go in by one binary COPY (see PostgresPoints).
         var staged = c.Copy is null ? null : new List<(int Request, MetricPointDto Point)>();
+        var lockedRuns = c.LockRun is null ? null : new HashSet<long>();
         try
         {
             using var transaction = connection.BeginTransaction();
@@ -191,7 +192,17 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
                 {
                     if (!names.Contains(p.Name))
                     {
-                        if (names.Count >= maxNames)
+                        // Another instance may have stored names of this run since they were read: on PostgreSQL a
+                        // name new to this instance is counted against the database, under the run row's lock, which
+                        // every writer of the run's points holds until its commit (UpdateLastStep takes it too). The
+                        // names known here are stored ones, so once they reach the cap no query is needed to refuse.
+                        if (c.LockRun is not null && names.Count < maxNames && lockedRuns!.Add(request.RunId))
+                        {
+                            c.LockRunId.Value = request.RunId;
+                            c.LockRun.ExecuteNonQuery();
+                            ReadNames(c, request.RunId, names);
+                        }
+                        if (!names.Contains(p.Name) && names.Count >= maxNames)
                         {
                             (rejected ??= []).Add(new RejectedPoint(Notes.Name(p.Name), p.Step,
                                 $"The run already has {maxNames} metric names, the most a run may have."));
@@ -247,11 +258,16 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
         if (_names.TryGetValue(runId, out var names)) return names;
         if (_names.Count > 1_000) _names.Clear(); // finished runs need no entry
         names = new HashSet<string>(StringComparer.Ordinal);
-        c.NamesRunId.Value = runId;
-        using (var reader = c.Names.ExecuteReader())
-            while (reader.Read()) names.Add(reader.GetString(0));
+        ReadNames(c, runId, names);
         _names[runId] = names;
         return names;
+    }
+
+    private static void ReadNames(Commands c, long runId, HashSet<string> names)
+    {
+        c.NamesRunId.Value = runId;
+        using var reader = c.Names.ExecuteReader();
+        while (reader.Read()) names.Add(reader.GetString(0));
     }
 
     private sealed record Request(long RunId, long AgentId, IReadOnlyList<MetricPointDto> Points, TaskCompletionSource<MetricWriteResult> Done);
@@ -262,7 +278,9 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
         public readonly DbCommand FindRun, UpdateLastStep, Names;
         public readonly DbCommand? Insert;
         public readonly PostgresPoints? Copy;
+        public readonly DbCommand? LockRun;
         public readonly DbParameter FindRunId, LastStepRunId, LastStep, NamesRunId;
+        public readonly DbParameter LockRunId = null!;
         public readonly DbParameter RunId = null!, Name = null!, Step = null!, Value = null!, WallTime = null!;
 
         public Commands(DbConnection connection)
@@ -277,6 +295,8 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
             if (connection.IsPostgres())
             {
                 Copy = new PostgresPoints((Npgsql.NpgsqlConnection)connection);
+                LockRun = Create(connection, """SELECT 1 FROM "Runs" WHERE "Id" = @run FOR UPDATE""");
+                LockRunId = LockRun.Add("@run", DbType.Int64);
             }
             else
             {
@@ -289,7 +309,7 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
                 Value = Insert.Add("@value", DbType.Double);
                 WallTime = Insert.Add("@wall", DbType.Int64);
             }
-            foreach (var command in new[] { FindRun, Names, UpdateLastStep, Insert }) command?.Prepare();
+            foreach (var command in new[] { FindRun, Names, UpdateLastStep, Insert, LockRun }) command?.Prepare();
         }
 
         private static DbCommand Create(DbConnection connection, string sql)
@@ -303,12 +323,14 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
         {
             FindRun.Transaction = UpdateLastStep.Transaction = Names.Transaction = transaction;
             if (Insert is not null) Insert.Transaction = transaction;
+            if (LockRun is not null) LockRun.Transaction = transaction;
         }
 
         public void Dispose()
         {
             FindRun.Dispose();
             Insert?.Dispose();
+            LockRun?.Dispose();
             UpdateLastStep.Dispose();
             Names.Dispose();
         }
