@@ -53,6 +53,9 @@ public static class PortalServices
         {
             // PostgreSQL when a connection string is configured: several instances can share it (docs/decisions/0018).
             services.AddDbContextFactory<PortalDbContext, PostgresDbContextFactory>(db => db.UseNpgsql(options.Postgres));
+            // The keys that sign cookies and antiforgery tokens live in the database every instance needs anyway, so a
+            // cookie from one instance is read by another, even one started while Redis is down.
+            services.AddDataProtection().SetApplicationName("Portal").PersistKeysToDbContext<PortalDbContext>();
         }
         else
         {
@@ -94,13 +97,12 @@ public static class PortalServices
         var signalR = services.AddSignalR().AddMessagePackProtocol();
         if (options.UsesRedis)
         {
-            // Several instances: hub messages, live topics and Data Protection keys go through Redis (docs/decisions/0018).
+            // Several instances: hub messages and live topics go through Redis (docs/decisions/0018).
             signalR.AddPortalBackplane(options.Redis!);
             var redisConnection = ClusterBus.Connect(options.Redis!);
             services.AddSingleton(redisConnection);
             services.AddSingleton<ClusterBus>();
             services.AddHostedService(sp => sp.GetRequiredService<ClusterBus>());
-            services.AddDataProtection().SetApplicationName("Portal").PersistKeysToStackExchangeRedis(redisConnection, "portal:data-protection-keys");
         }
         services.AddProblemDetails();
         services.AddExceptionHandler<PortalErrorHandler>();

@@ -18,13 +18,17 @@ namespace Portal.Web.Data;
 /// used through <see cref="PostgresPortalDbContext"/>, a subclass that exists only so that each engine keeps its own
 /// migrations (EF ties a migration to one context type) (docs/decisions/0018).
 /// </summary>
-public class PortalDbContext : IdentityDbContext<PortalUser>
+public class PortalDbContext : IdentityDbContext<PortalUser>, Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.IDataProtectionKeyContext
 {
     public PortalDbContext(DbContextOptions<PortalDbContext> options) : base(options) { }
 
     protected PortalDbContext(DbContextOptions options) : base(options) { }
 
     public DbSet<Project> Projects => Set<Project>();
+
+    /// <summary>Data Protection's key ring on PostgreSQL, shared by every instance (docs/decisions/0018).</summary>
+    public DbSet<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey> DataProtectionKeys =>
+        Set<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey>();
     public DbSet<PaperClaim> PaperClaims => Set<PaperClaim>();
     public DbSet<ReferenceImplementation> ReferenceImplementations => Set<ReferenceImplementation>();
     public DbSet<StageTransition> StageTransitions => Set<StageTransition>();

@@ -57,6 +57,50 @@ public sealed class RedisOutageTests
     }
 
     [Fact]
+    public async Task A_cookie_from_one_instance_is_read_by_the_other_and_by_an_instance_started_while_Redis_is_down()
+    {
+        var redis = RedisServer.Start();
+        try
+        {
+            await using var cluster = new TwoInstances(redis: redis);
+            var (a, b) = (cluster.A, cluster.B);
+            await WaitUntilReadyAsync(a);
+            var cookies = new CookieContainer();
+            using (var client = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = a.ServerAddress })
+            {
+                var token = await SignedInClient.GetAntiforgeryTokenAsync(client, "account/login");
+                var signIn = await client.PostAsync("account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+                {
+                    ["username"] = "member1", ["password"] = SignedInClient.DemoPassword, ["returnUrl"] = "/", ["__RequestVerificationToken"] = token,
+                }));
+                Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
+                Assert.DoesNotContain("login", signIn.Headers.Location?.OriginalString ?? "login");
+            }
+            Assert.Equal(HttpStatusCode.OK, await HomeWithCookieAsync(b, cookies, a.ServerAddress));
+
+            redis.Control(start: false);
+            await using var started = new PortalAppFactory().UsePostgres(cluster.Database);
+            started.Settings["Portal:Redis"] = redis.Configuration;
+            Assert.Equal(HttpStatusCode.OK, await HomeWithCookieAsync(started, cookies, a.ServerAddress));
+            using var http = new HttpClient { BaseAddress = started.ServerAddress };
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("account/login")).StatusCode); // its antiforgery token needs a key too
+        }
+        finally
+        {
+            redis.Stop();
+        }
+
+        // A's cookie, sent to another instance; a cookie the instance cannot read sends the browser to the sign-in page.
+        static async Task<HttpStatusCode> HomeWithCookieAsync(PortalAppFactory app, CookieContainer from, Uri issuer)
+        {
+            var cookies = new CookieContainer();
+            foreach (Cookie cookie in from.GetCookies(issuer)) cookies.Add(app.ServerAddress, new Cookie(cookie.Name, cookie.Value));
+            using var client = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = app.ServerAddress };
+            return (await client.GetAsync("/")).StatusCode;
+        }
+    }
+
+    [Fact]
     public async Task Points_sent_while_Redis_is_down_are_stored_once_and_viewers_on_the_other_instance_get_points_again_once_it_is_back()
     {
         const int PerBatch = 50;
