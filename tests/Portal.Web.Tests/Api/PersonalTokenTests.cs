@@ -68,8 +68,8 @@ public sealed class PersonalTokenTests : PortalComponentTest<PortalTestHost>
         var member = ActAs(await Db.AddUserAsync("tok.page", [Roles.Member]));
         Render<MudPopoverProvider>();
         var page = Render<AccountPage>();
-        page.Find("input[data-testid=pat-name]").Change("laptop script");
-        page.Find("button[data-testid=create-pat]").Click();
+        await page.InvokeAsync(() => page.Find("input[data-testid=pat-name]").Change("laptop script")); // found and used in one dispatch: the page re-renders when its list loads
+        await page.InvokeAsync(() => page.Find("button[data-testid=create-pat]").Click());
 
         page.WaitForAssertion(() => Assert.StartsWith(PersonalTokenService.SecretPrefix, page.Find("[data-testid=new-pat]").TextContent));
         var secret = page.Find("[data-testid=new-pat]").TextContent;
@@ -78,7 +78,7 @@ public sealed class PersonalTokenTests : PortalComponentTest<PortalTestHost>
         Assert.Equal(ApiScopes.Read, stored.Scopes);
         Assert.Contains("laptop script", page.Find("[data-testid=pats]").TextContent);
 
-        page.Find($"button[data-testid=revoke-pat-{stored.Id}]").Click();
+        await page.InvokeAsync(() => page.Find($"button[data-testid=revoke-pat-{stored.Id}]").Click());
         page.WaitForAssertion(() => Assert.Contains("revoked", page.Find("[data-testid=pats]").TextContent));
         Assert.NotNull(await Db.QueryAsync(db => db.PersonalAccessTokens.Where(t => t.Id == stored.Id).Select(t => t.RevokedAt).SingleAsync()));
     }
@@ -89,7 +89,7 @@ public sealed class PersonalTokenTests : PortalComponentTest<PortalTestHost>
         ActAs(await Db.AddUserAsync("tok.noname", [Roles.Member]));
         Render<MudPopoverProvider>();
         var page = Render<AccountPage>();
-        page.Find("button[data-testid=create-pat]").Click();
+        await page.InvokeAsync(() => page.Find("button[data-testid=create-pat]").Click());
 
         page.WaitForAssertion(() => Assert.StartsWith("Give the token a name", page.Find("[data-testid=form-error]").TextContent.Trim()));
         Assert.Empty(Services.GetRequiredService<ISnackbar>().ShownSnackbars);
@@ -102,7 +102,7 @@ public sealed class PersonalTokenTests : PortalComponentTest<PortalTestHost>
         ActAs(await Db.AddUserAsync("tok.agentadmin", [Roles.Admin]));
         Render<MudPopoverProvider>();
         var page = Render<AgentTokensPage>();
-        page.Find("button[data-testid=create-token]").Click();
+        await page.InvokeAsync(() => page.Find("button[data-testid=create-token]").Click());
 
         page.WaitForAssertion(() => Assert.StartsWith("Give the token a name", page.Find("[data-testid=form-error]").TextContent.Trim()));
         Assert.Empty(Services.GetRequiredService<ISnackbar>().ShownSnackbars);
