@@ -25,10 +25,6 @@ public class PortalDbContext : IdentityDbContext<PortalUser>, Microsoft.AspNetCo
     protected PortalDbContext(DbContextOptions options) : base(options) { }
 
     public DbSet<Project> Projects => Set<Project>();
-
-    /// <summary>Data Protection's key ring on PostgreSQL, shared by every instance (docs/decisions/0018).</summary>
-    public DbSet<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey> DataProtectionKeys =>
-        Set<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey>();
     public DbSet<PaperClaim> PaperClaims => Set<PaperClaim>();
     public DbSet<ReferenceImplementation> ReferenceImplementations => Set<ReferenceImplementation>();
     public DbSet<StageTransition> StageTransitions => Set<StageTransition>();
@@ -68,6 +64,10 @@ public class PortalDbContext : IdentityDbContext<PortalUser>, Microsoft.AspNetCo
     public DbSet<ReleaseRun> ReleaseRuns => Set<ReleaseRun>();
     public DbSet<ReleaseApproval> ReleaseApprovals => Set<ReleaseApproval>();
     public DbSet<ReleaseAuditEntry> ReleaseAudit => Set<ReleaseAuditEntry>();
+
+    /// <summary>Data Protection's key ring, used on PostgreSQL and shared by every instance (docs/decisions/0018).</summary>
+    public DbSet<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey> DataProtectionKeys =>
+        Set<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -213,34 +213,23 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
                               string.Join(", ", Columns.Select(c => $"\"{c}\" = excluded.\"{c}\""));
         command.Add("@run", runId);
         command.Add("@name", name);
-        AddArray(command, "@level", summaries.Select(s => s.Level).ToArray());
-        AddArray(command, "@bucket", summaries.Select(s => s.Bucket).ToArray());
-        AddArray(command, "@Count", summaries.Select(s => s.Summary.Count).ToArray());
-        foreach (var prefix in (string[])["First", "Last", "Min", "Max"])
+        command.Add("@level", summaries.Select(s => s.Level).ToArray());
+        command.Add("@bucket", summaries.Select(s => s.Bucket).ToArray());
+        command.Add("@Count", summaries.Select(s => s.Summary.Count).ToArray());
+        foreach (var (prefix, pick) in Corners)
         {
-            Func<M4Bucket, SeriesPoint> pick = prefix switch
-            {
-                "First" => m => m.First,
-                "Last" => m => m.Last,
-                "Min" => m => m.Min,
-                _ => m => m.Max,
-            };
-            AddArray(command, $"@{prefix}Step", summaries.Select(s => s.Summary.HasValue ? pick(s.Summary).Step : (long?)null).ToArray());
-            AddArray(command, $"@{prefix}Value", summaries.Select(s => s.Summary.HasValue ? pick(s.Summary).Value : (double?)null).ToArray());
-            AddArray(command, $"@{prefix}Time", summaries.Select(s => s.Summary.HasValue ? pick(s.Summary).TimeMs : (long?)null).ToArray());
+            command.Add($"@{prefix}Step", summaries.Select(s => s.Summary.HasValue ? pick(s.Summary).Step : (long?)null).ToArray());
+            command.Add($"@{prefix}Value", summaries.Select(s => s.Summary.HasValue ? pick(s.Summary).Value : (double?)null).ToArray());
+            command.Add($"@{prefix}Time", summaries.Select(s => s.Summary.HasValue ? pick(s.Summary).TimeMs : (long?)null).ToArray());
         }
-        AddArray(command, "@NanStep", summaries.Select(s => s.Summary.HasNaN ? s.Summary.FirstNaN.Step : (long?)null).ToArray());
-        AddArray(command, "@NanTime", summaries.Select(s => s.Summary.HasNaN ? s.Summary.FirstNaN.TimeMs : (long?)null).ToArray());
+        command.Add("@NanStep", summaries.Select(s => s.Summary.HasNaN ? s.Summary.FirstNaN.Step : (long?)null).ToArray());
+        command.Add("@NanTime", summaries.Select(s => s.Summary.HasNaN ? s.Summary.FirstNaN.TimeMs : (long?)null).ToArray());
         await command.ExecuteNonQueryAsync(cancellationToken);
-
-        static void AddArray(DbCommand command, string name, Array values)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = values;
-            command.Parameters.Add(parameter);
-        }
     }
+
+    /// <summary>The four points an M4 summary keeps, by their column prefix.</summary>
+    private static readonly (string Prefix, Func<M4Bucket, SeriesPoint> Pick)[] Corners =
+        [("First", m => m.First), ("Last", m => m.Last), ("Min", m => m.Min), ("Max", m => m.Max)];
 
     private static Upsert PrepareUpsert(DbConnection connection, DbTransaction transaction, long runId, string name)
     {

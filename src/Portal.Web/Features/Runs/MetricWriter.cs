@@ -230,8 +230,7 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
             }
             if (staged is { Count: > 0 })
             {
-                var rows = staged.Select(s => (group[s.Request].RunId, s.Point)).ToList();
-                var inserted = c.Copy!.Store(rows, (Npgsql.NpgsqlTransaction)transaction);
+                var inserted = c.Copy!.Store(staged.Select(s => (group[s.Request].RunId, s.Point)), (Npgsql.NpgsqlTransaction)transaction);
                 foreach (var (index, point) in staged)
                 {
                     // A point sent twice in one group is new for the first request that carried it.

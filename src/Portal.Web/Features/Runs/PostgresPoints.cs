@@ -30,10 +30,10 @@ internal sealed class PostgresPoints
     }
 
     /// <summary>
-    /// Stores the points inside <paramref name="transaction"/>. Returns null when every point was new, otherwise the
-    /// keys of those that were.
+    /// Stores the points inside <paramref name="transaction"/> (read twice when some were stored already). Returns null
+    /// when every point was new, otherwise the keys of those that were.
     /// </summary>
-    public HashSet<(long RunId, string Name, long Step)>? Store(IReadOnlyList<(long RunId, MetricPointDto Point)> points, NpgsqlTransaction transaction)
+    public HashSet<(long RunId, string Name, long Step)>? Store(IEnumerable<(long RunId, MetricPointDto Point)> points, NpgsqlTransaction transaction)
     {
         transaction.Save("points");
         try
@@ -60,7 +60,7 @@ internal sealed class PostgresPoints
         return inserted;
     }
 
-    private void Copy(IReadOnlyList<(long RunId, MetricPointDto Point)> points, string table)
+    private void Copy(IEnumerable<(long RunId, MetricPointDto Point)> points, string table)
     {
         using var import = _connection.BeginBinaryImport($"COPY {table} {Columns} FROM STDIN (FORMAT BINARY)");
         foreach (var (runId, p) in points)
