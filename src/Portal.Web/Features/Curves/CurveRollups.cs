@@ -125,19 +125,89 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
         if (connection.IsPostgres())
         {
             // Another instance may be rolling the same series: wait for it, then start from what it stored.
-            await using (var lockSeries = connection.CreateCommand())
-            {
-                lockSeries.Transaction = transaction;
-                lockSeries.CommandText = "SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))";
-                lockSeries.Add("@key", $"curve:{runId}:{name}");
-                await lockSeries.ExecuteNonQueryAsync(cancellationToken);
-            }
+            await LockSeriesAsync(connection, transaction, runId, name, cancellationToken);
             state = await ReadStateAsync(connection, runId, name, cancellationToken, transaction);
         }
         var after = state?.RolledUpToStep ?? long.MinValue;
         var points = await ReadRawAsync(connection, runId, name, after == long.MinValue ? long.MinValue : after + 1, long.MaxValue, ChunkSize, cancellationToken, transaction);
         if (points.Count == 0) return false;
+        await RollPointsAsync(connection, transaction, runId, name, state, points, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
 
+    /// <summary>
+    /// Rolls points that this instance has just stored into the series' tiers without reading them back from the
+    /// table, which on a busy portal costs more than storing them did. They are used only when they are exactly the
+    /// points stored past the rolled-up step: the series has tiers, and the table holds as many points in the steps
+    /// they cover as they are. Anything else (a new series, points from another instance, tiers forgotten by a
+    /// resume, a step stored out of order) rolls from the table as <see cref="EnsureCurrentAsync"/> does.
+    /// <paramref name="stored"/> is in the order the points were stored; a step stored twice keeps its later value.
+    /// </summary>
+    public async Task RollStoredAsync(long runId, string name, List<SeriesPoint> stored, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var points = InStepOrder(stored);
+        bool rolled;
+        await _writer.WaitAsync(cancellationToken);
+        try { rolled = await TryRollStoredAsync(connection, runId, name, points, cancellationToken); }
+        finally { _writer.Release(); }
+        if (!rolled) await EnsureCurrentAsync(connection, runId, name, cancellationToken);
+    }
+
+    private static async Task<bool> TryRollStoredAsync(DbConnection connection, long runId, string name, List<SeriesPoint> points, CancellationToken cancellationToken)
+    {
+        await using var transaction = (DbTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        if (connection.IsPostgres()) await LockSeriesAsync(connection, transaction, runId, name, cancellationToken);
+        var state = await ReadStateAsync(connection, runId, name, cancellationToken, transaction);
+        if (state is null) return false;
+        var first = 0;
+        while (first < points.Count && points[first].Step <= state.RolledUpToStep) first++;
+        if (first == points.Count) return true; // a chart read rolled them already
+        var fresh = first == 0 ? points : points.GetRange(first, points.Count - first);
+        if (await CountStoredAsync(connection, transaction, runId, name, state.RolledUpToStep, fresh[^1].Step, cancellationToken) != fresh.Count) return false;
+        await RollPointsAsync(connection, transaction, runId, name, state, fresh, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>The points in step order, each step once with the value stored last; usually they already are.</summary>
+    private static List<SeriesPoint> InStepOrder(List<SeriesPoint> stored)
+    {
+        var ordered = true;
+        for (var i = 1; i < stored.Count && ordered; i++) ordered = stored[i].Step > stored[i - 1].Step;
+        if (ordered) return stored;
+        var byStep = new SortedDictionary<long, SeriesPoint>();
+        foreach (var point in stored) byStep[point.Step] = point;
+        return [.. byStep.Values];
+    }
+
+    private static async Task<long> CountStoredAsync(DbConnection connection, DbTransaction transaction, long runId, string name, long after, long last, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """SELECT COUNT(*) FROM "MetricPoints" WHERE "RunId" = @run AND "Name" = @name AND "Step" > @after AND "Step" <= @last""";
+        command.Add("@run", runId);
+        command.Add("@name", name);
+        command.Add("@after", after);
+        command.Add("@last", last);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken));
+    }
+
+    /// <summary>Another instance may be rolling the same series: a transaction-scoped lock makes it wait its turn.</summary>
+    private static async Task LockSeriesAsync(DbConnection connection, DbTransaction transaction, long runId, string name, CancellationToken cancellationToken)
+    {
+        await using var lockSeries = connection.CreateCommand();
+        lockSeries.Transaction = transaction;
+        lockSeries.CommandText = "SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))";
+        lockSeries.Add("@key", $"curve:{runId}:{name}");
+        await lockSeries.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Adds points (in step order, all past <paramref name="state"/>'s rolled-up step) to the series' tiers.</summary>
+    private static async Task RollPointsAsync(DbConnection connection, DbTransaction transaction, long runId, string name, SeriesState? state,
+        List<SeriesPoint> points, CancellationToken cancellationToken)
+    {
         var tiers = CurveLevels.Tiers;
         var open = new M4Bucket[tiers.Length];
         var openBucket = new long[tiers.Length];
@@ -167,23 +237,19 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
         for (var t = 0; t < tiers.Length; t++) summaries.Add((tiers[t], openBucket[t], open[t]));
         await WriteBucketsAsync(connection, transaction, runId, name, summaries, cancellationToken);
 
-        await using (var series = connection.CreateCommand())
-        {
-            series.Transaction = transaction;
-            series.CommandText = $"""
-                INSERT INTO "CurveSeries" ("RunId", "Name", "RolledUpToStep", "Count", "MinStep", "MaxStep") VALUES (@run, @name, @last, @count, @first, @last)
-                ON CONFLICT ("RunId", "Name") DO UPDATE SET "RolledUpToStep" = @last, "Count" = "CurveSeries"."Count" + @count,
-                  "MinStep" = {connection.Least()}("CurveSeries"."MinStep", @first), "MaxStep" = {connection.Greatest()}("CurveSeries"."MaxStep", @last)
-                """;
-            series.Add("@run", runId);
-            series.Add("@name", name);
-            series.Add("@first", points[0].Step);
-            series.Add("@last", points[^1].Step);
-            series.Add("@count", (long)points.Count);
-            await series.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await transaction.CommitAsync(cancellationToken);
-        return true;
+        await using var series = connection.CreateCommand();
+        series.Transaction = transaction;
+        series.CommandText = $"""
+            INSERT INTO "CurveSeries" ("RunId", "Name", "RolledUpToStep", "Count", "MinStep", "MaxStep") VALUES (@run, @name, @last, @count, @first, @last)
+            ON CONFLICT ("RunId", "Name") DO UPDATE SET "RolledUpToStep" = @last, "Count" = "CurveSeries"."Count" + @count,
+              "MinStep" = {connection.Least()}("CurveSeries"."MinStep", @first), "MaxStep" = {connection.Greatest()}("CurveSeries"."MaxStep", @last)
+            """;
+        series.Add("@run", runId);
+        series.Add("@name", name);
+        series.Add("@first", points[0].Step);
+        series.Add("@last", points[^1].Step);
+        series.Add("@count", (long)points.Count);
+        await series.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private const string RollupColumns = "Count, FirstStep, FirstValue, FirstTime, LastStep, LastValue, LastTime, MinStep, MinValue, MinTime, MaxStep, MaxValue, MaxTime, NanStep, NanTime";
