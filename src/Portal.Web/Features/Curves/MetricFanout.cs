@@ -91,10 +91,18 @@ public sealed class MetricFanout(MetricStream stream, IHubContext<MetricsHub, IM
         var series = new Dictionary<(long, string), List<MetricPointDto>>();
         foreach (var (runId, points) in pending)
         {
+            // Agents log several metrics per step, so a batch's names interleave; they share their strings, so the
+            // list of the previous point's metric is found by reference before the dictionary is asked.
+            List<MetricPointDto>? list = null;
+            string? name = null;
             foreach (var p in points)
             {
-                if (!series.TryGetValue((runId, p.Name), out var list)) series[(runId, p.Name)] = list = [];
-                list.Add(p);
+                if (!ReferenceEquals(p.Name, name))
+                {
+                    name = p.Name;
+                    if (!series.TryGetValue((runId, name), out list)) series[(runId, name)] = list = [];
+                }
+                list!.Add(p);
             }
         }
         return series;
