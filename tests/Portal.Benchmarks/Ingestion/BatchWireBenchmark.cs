@@ -2,16 +2,18 @@ using System.Buffers;
 using System.Diagnostics;
 using MessagePack;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
 using Portal.Contracts;
 
 namespace Portal.Benchmarks.Ingestion;
 
 /// <summary>
-/// Encoding and decoding one full agent batch (5,000 points, 4 metrics) as the hub protocol does it, with the same
-/// serializer settings as SignalR's MessagePack protocol: <see cref="MetricBatch"/> in its column layout against the
-/// same data as plain contractless MessagePack (a look-alike record without the formatter, which is what
-/// <see cref="MetricBatch"/> was on the wire before). Rounds alternate between the two so that a change in the
-/// machine's load hits both; the median round is reported. Usage: batch-wire [rounds=7] [batchesPerRound=100]
+/// Encoding and decoding one full agent batch (5,000 points, 4 metrics) with SignalR's MessagePack settings:
+/// <see cref="MetricBatch"/> in its column layout against the same data as plain contractless MessagePack (a
+/// look-alike record without the formatter, which is what <see cref="MetricBatch"/> was on the wire before), each
+/// through the serializer alone and as the whole SendMetrics invocation through <see cref="MessagePackHubProtocol"/>.
+/// Rounds alternate between all four so that a change in the machine's load hits each; the median round is reported.
+/// Usage: batch-wire [rounds=7] [batchesPerRound=100]
 /// </summary>
 public sealed class BatchWireBenchmark : IBenchmark
 {
@@ -26,25 +28,28 @@ public sealed class BatchWireBenchmark : IBenchmark
         var rounds = args.Length > 0 ? int.Parse(args[0]) : 7;
         var batches = args.Length > 1 ? int.Parse(args[1]) : 100;
         var options = new MessagePackHubProtocolOptions().SerializerOptions;
+        var protocol = new MessagePackHubProtocol();
         var points = AgentPoints(AgentProtocol.MaxPointsPerBatch);
-        var columns = new Codec<MetricBatch>(new MetricBatch(17, 3, points), options);
-        var contractless = new Codec<ContractlessBatch>(new ContractlessBatch(17, 3, points), options);
-        if (!columns.Decode().Points.SequenceEqual(points) || !contractless.Decode().Points.SequenceEqual(points))
-            throw new InvalidOperationException("A codec does not give back the points it was given.");
+        MetricBatch columnsBatch = new(17, 3, points);
+        ContractlessBatch contractlessBatch = new(17, 3, points);
+        Codec[] codecs =
+        [
+            Codec.Serializer("columns (MetricBatchFormatter)", columnsBatch, options),
+            Codec.Serializer("contractless map per point", contractlessBatch, options),
+            Codec.HubMessage("hub message, columns", columnsBatch, protocol),
+            Codec.HubMessage("hub message, contractless", contractlessBatch, protocol),
+        ];
+        foreach (var codec in codecs)
+            if (!codec.DecodedPoints().SequenceEqual(points)) throw new InvalidOperationException($"{codec.Name} does not give back the points it was given.");
 
         Console.WriteLine($"{Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Trim()}");
         Console.WriteLine($"{rounds} rounds x {batches} batches x {points.Count} points, 4 metrics, {Environment.Version}");
-        columns.Measure(batches / 5 + 1);
-        contractless.Measure(batches / 5 + 1); // warm-up
+        foreach (var codec in codecs) codec.Measure(batches / 5 + 1); // warm-up, not reported
         for (var r = 0; r < rounds; r++)
-        {
-            columns.Measure(batches);
-            contractless.Measure(batches);
-        }
-        Console.WriteLine("| encoding | bytes per point | encode ns/point | decode ns/point | decode bytes allocated per point |");
+            foreach (var codec in codecs) codec.Measure(batches);
+        Console.WriteLine("| encoding | bytes per point | encode ns/point (median, rounds) | decode ns/point (median, rounds) | decode bytes allocated per point |");
         Console.WriteLine("|---|---|---|---|---|");
-        columns.Report("columns (MetricBatchFormatter)", points.Count);
-        contractless.Report("contractless map per point", points.Count);
+        foreach (var codec in codecs) codec.Report(points.Count);
         Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
         return Task.FromResult(0);
     }
@@ -60,40 +65,80 @@ public sealed class BatchWireBenchmark : IBenchmark
             .ToList();
     }
 
-    private sealed class Codec<T>(T batch, MessagePackSerializerOptions options)
+    /// <summary>One way of putting a batch into bytes and back; each encode writes into the same reused buffer.</summary>
+    private sealed class Codec(string name, Action<ArrayBufferWriter<byte>> encode, Func<byte[], IReadOnlyList<MetricPointDto>> decode)
     {
         private readonly ArrayBufferWriter<byte> _buffer = new(1 << 20);
         private readonly List<(double Encode, double Decode, double Allocated)> _rounds = [];
-        private byte[] _bytes = MessagePackSerializer.Serialize(batch, options);
+        private byte[] _bytes = [];
 
-        public T Decode() => MessagePackSerializer.Deserialize<T>(_bytes, options);
+        public string Name => name;
+
+        public static Codec Serializer<T>(string name, T batch, MessagePackSerializerOptions options) where T : class =>
+            new(name, buffer => MessagePackSerializer.Serialize(buffer, batch, options),
+                bytes => Points(MessagePackSerializer.Deserialize<T>(bytes, options)));
+
+        /// <summary>The whole SendMetrics invocation as the hub protocol frames and parses it on either end.</summary>
+        public static Codec HubMessage<T>(string name, T batch, MessagePackHubProtocol protocol) where T : class
+        {
+            var binder = new Binder(typeof(T));
+            var message = new InvocationMessage("1", nameof(IAgentHub.SendMetrics), [batch]);
+            return new(name, buffer => protocol.WriteMessage(message, buffer), bytes =>
+            {
+                var input = new ReadOnlySequence<byte>(bytes);
+                if (!protocol.TryParseMessage(ref input, binder, out var parsed) || parsed is not InvocationMessage invocation)
+                    throw new InvalidOperationException($"The hub protocol did not read its own message back: {parsed}");
+                return Points(invocation.Arguments[0]!);
+            });
+        }
+
+        private static IReadOnlyList<MetricPointDto> Points(object batch) => batch switch
+        {
+            MetricBatch b => b.Points,
+            ContractlessBatch b => b.Points,
+            _ => throw new InvalidOperationException(batch.GetType().Name),
+        };
+
+        public IReadOnlyList<MetricPointDto> DecodedPoints()
+        {
+            _buffer.ResetWrittenCount();
+            encode(_buffer);
+            return decode(_buffer.WrittenSpan.ToArray());
+        }
 
         public void Measure(int batches)
         {
             var clock = Stopwatch.StartNew();
             for (var i = 0; i < batches; i++)
             {
-                _buffer.ResetWrittenCount(); // a pooled buffer, as SignalR writes into
-                MessagePackSerializer.Serialize(_buffer, batch, options);
+                _buffer.ResetWrittenCount();
+                encode(_buffer);
             }
-            var encode = clock.Elapsed.TotalNanoseconds / batches;
+            var encoded = clock.Elapsed.TotalNanoseconds / batches;
             _bytes = _buffer.WrittenSpan.ToArray();
 
             var allocated = GC.GetAllocatedBytesForCurrentThread();
             clock.Restart();
-            for (var i = 0; i < batches; i++) MessagePackSerializer.Deserialize<T>(_bytes, options);
-            var decode = clock.Elapsed.TotalNanoseconds / batches;
-            _rounds.Add((encode, decode, (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)batches));
+            for (var i = 0; i < batches; i++) decode(_bytes);
+            var decoded = clock.Elapsed.TotalNanoseconds / batches;
+            _rounds.Add((encoded, decoded, (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)batches));
         }
 
-        public void Report(string name, int points)
+        public void Report(int points)
         {
             var measured = _rounds.Skip(1).ToList(); // the first was the warm-up
             static double Median(IEnumerable<double> values) { var v = values.Order().ToList(); return v[v.Count / 2]; }
-            Console.WriteLine($"| {name} | {_bytes.Length / (double)points:0.0} | {Median(measured.Select(r => r.Encode)) / points:0.0} " +
-                              $"(rounds {measured.Min(r => r.Encode) / points:0.0}-{measured.Max(r => r.Encode) / points:0.0}) | " +
-                              $"{Median(measured.Select(r => r.Decode)) / points:0.0} (rounds {measured.Min(r => r.Decode) / points:0.0}-{measured.Max(r => r.Decode) / points:0.0}) | " +
+            string Range(Func<(double Encode, double Decode, double Allocated), double> of) =>
+                $"{Median(measured.Select(of)) / points:0.0} ({measured.Min(of) / points:0.0}-{measured.Max(of) / points:0.0})";
+            Console.WriteLine($"| {name} | {_bytes.Length / (double)points:0.0} | {Range(r => r.Encode)} | {Range(r => r.Decode)} | " +
                               $"{Median(measured.Select(r => r.Allocated)) / points:0} |");
         }
+    }
+
+    private sealed class Binder(Type batch) : IInvocationBinder
+    {
+        public IReadOnlyList<Type> GetParameterTypes(string methodName) => [batch];
+        public Type GetReturnType(string invocationId) => typeof(MetricBatchAck);
+        public Type GetStreamItemType(string streamId) => throw new NotSupportedException();
     }
 }
