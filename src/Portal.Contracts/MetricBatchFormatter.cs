@@ -20,6 +20,7 @@ public sealed class MetricBatchFormatter : IMessagePackFormatter<MetricBatch?>
     private const int Fields = 9;
     private const int MaxOffsetMinutes = 14 * 60; // DateTimeOffset's own limit
     private const int ColumnsAfterCount = Fields - 3;
+    private const int MinColumnBytesPerPoint = 1 + sizeof(long) + sizeof(double) + sizeof(long);
 
     public void Serialize(ref MessagePackWriter writer, MetricBatch? value, MessagePackSerializerOptions options)
     {
@@ -119,13 +120,17 @@ public sealed class MetricBatchFormatter : IMessagePackFormatter<MetricBatch?>
 
             var count = reader.ReadInt32();
             if (count < 0) throw Malformed($"its point count is {count}");
+            // Nothing is allocated for points or names that the message cannot hold: the columns take at least 25 bytes
+            // a point, and a writer never has more names than points.
+            var left = reader.Sequence.Slice(reader.Position).Length;
+            if ((long)count * MinColumnBytesPerPoint > left) throw Malformed($"it claims {count} points but only {left} bytes follow");
             if (reader.TryReadNil()) throw Malformed("it has no name table");
-            var nameCount = reader.ReadArrayHeader(); // MessagePack checks that the buffer can hold that many entries
+            var nameCount = reader.ReadArrayHeader();
+            if (nameCount > count) throw Malformed($"it has {nameCount} names for {count} points");
             var names = new string?[nameCount];
             for (var i = 0; i < nameCount; i++) names[i] = reader.ReadString();
 
-            // Every column must hold exactly Count entries before anything is allocated per point, so a claimed
-            // count can never be larger than the bytes that actually came.
+            // Every column must hold exactly Count entries before the points are allocated.
             var width = IndexWidth(nameCount);
             var indexes = Column(ref reader, count, width, "name indexes");
             var steps = Column(ref reader, count, sizeof(long), "steps");

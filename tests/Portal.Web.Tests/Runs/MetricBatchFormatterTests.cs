@@ -166,10 +166,12 @@ public sealed class MetricBatchFormatterTests
         {
             { "more fields", valid with { Fields = 10 }, "it has 10 fields instead of 9" },
             { "negative count", valid with { Count = -1 }, "its point count is -1" },
-            { "count larger than the columns", valid with { Count = int.MaxValue }, "its name indexes take 2 bytes instead of 2147483647 for 2147483647 points" },
+            { "count larger than the message", valid with { Count = int.MaxValue }, "it claims 2147483647 points but only" },
+            { "count larger than the columns", valid with { Count = 3 }, "it claims 3 points but only" },
+            { "more names than points", valid with { Count = 0, Names = ["a", "b"], Indexes = [], Steps = [], Values = [], Ticks = [] }, "it has 2 names for 0 points" },
             { "count smaller than the columns", valid with { Count = 1 }, "its name indexes take 2 bytes instead of 1" },
             { "short steps", valid with { Steps = MetricBatchWire.Int64s(1) }, "its steps take 8 bytes instead of 16" },
-            { "missing values", valid with { Values = null }, "its values are not a bin block" },
+            { "missing values", valid with { Values = null, Offsets = MetricBatchWire.Int16s(0, 0) }, "its values are not a bin block" },
             { "odd offsets", valid with { Offsets = [1, 2, 3] }, "its offsets take 3 bytes instead of 4" },
             { "index out of range", valid with { Indexes = [0, 1] }, "point 1 names metric 1 of 1" },
             { "points but no names", valid with { Names = [] }, "point 0 names metric 0 of 0" },
@@ -193,11 +195,13 @@ public sealed class MetricBatchFormatterTests
     [Fact]
     public void Counts_that_the_message_cannot_hold_are_refused_before_anything_is_allocated_for_them()
     {
-        // A name table that claims two billion entries in a message of a few bytes.
+        // A name table that claims two billion entries in a message of a few bytes: MessagePack's own guard.
         var names = MetricBatchWire.Valid().ToBytes();
         var at = Array.IndexOf(names, (byte)0x91); // fixarray of one name
         byte[] huge = [.. names[..at], 0xdd, 0x7f, 0xff, 0xff, 0xff, .. names[(at + 1)..]];
         Assert.IsType<EndOfStreamException>(Refused(huge).InnerException);
+        // A count of two billion points: refused before the name table is even read.
+        Assert.Contains("it claims 2147483647 points", Why(Refused((MetricBatchWire.Valid() with { Count = int.MaxValue, Names = null }).ToBytes())));
 
         var truncated = MetricBatchWire.Valid().ToBytes()[..^5];
         Assert.IsType<EndOfStreamException>(Refused(truncated).InnerException);
