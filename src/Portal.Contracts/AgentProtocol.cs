@@ -1,3 +1,5 @@
+using MessagePack;
+
 namespace Portal.Contracts;
 
 /// <summary>
@@ -112,6 +114,8 @@ public sealed record JobAssignment(
 
 public sealed record MetricPointDto(string Name, long Step, double Value, DateTimeOffset WallTime);
 
+/// <summary>Sent in columns (<see cref="MetricBatchFormatter"/>): the bulk of what agents send, so its size and cost count.</summary>
+[MessagePackFormatter(typeof(MetricBatchFormatter))]
 public sealed record MetricBatch(long RunId, long BatchSequence, IReadOnlyList<MetricPointDto> Points);
 
 /// <summary>

@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Contracts;
 using Portal.Testing;
@@ -161,5 +164,99 @@ public sealed class MetricIngestionTests : IClassFixture<PortalAppFactory>
         Assert.Contains("not assigned to this agent", finish.Error);
         Assert.False(finish.Retryable);
         Assert.Equal(RunStatus.Running, (await AgentTestData.RunAsync(_app, runId)).Status);
+    }
+
+    [Fact]
+    public async Task A_batch_travels_in_columns_and_every_point_is_stored_as_the_agent_sent_it()
+    {
+        var (agent, runId) = await AgentWithRunAsync("columns-box");
+        await using var _ = agent;
+        // Whole milliseconds, since SQLite keeps wall times to 100 µs and PostgreSQL to 1 µs; an offset must not move the instant.
+        var t0 = new DateTimeOffset(2026, 12, 3, 9, 30, 0, 123, TimeSpan.Zero);
+        double[] values = [double.NaN, double.PositiveInfinity, double.NegativeInfinity, double.Epsilon, 2.2250738585072009e-308, 1.0 / 3, -2.5e300, 0.0];
+        string[] names = ["train/loss", "train/lr", "val/AP50"];
+        var sent = Enumerable.Range(0, 300).Select(i => new MetricPointDto(names[i % 3], i / 3, values[i % values.Length],
+            t0.AddMilliseconds(i * 7).ToOffset(TimeSpan.FromMinutes(i % 2 == 0 ? 0 : 330)))).ToList();
+
+        var ack = await agent.SendAsync(runId, 1, sent);
+        Assert.Null(ack.Error);
+        Assert.Equal(300, ack.Accepted);
+
+        var stored = await _app.WithDbAsync(db => Task.FromResult(db.MetricPoints.Where(p => p.RunId == runId)
+            .Select(p => new { p.Name, p.Step, p.Value, p.WallTime }).ToList()));
+        Assert.Equal(300, stored.Count);
+        var byKey = stored.ToDictionary(p => (p.Name, p.Step));
+        foreach (var p in sent)
+        {
+            var row = byKey[(p.Name, p.Step)];
+            if (double.IsNaN(p.Value)) Assert.True(double.IsNaN(row.Value));
+            else Assert.Equal(BitConverter.DoubleToInt64Bits(p.Value), BitConverter.DoubleToInt64Bits(row.Value));
+            Assert.Equal(p.WallTime.UtcTicks, row.WallTime.UtcTicks);
+        }
+    }
+
+    [Fact]
+    public async Task The_portal_reads_batches_in_the_column_layout_and_clients_write_them_in_it()
+    {
+        var (agent, runId) = await AgentWithRunAsync("layout-box");
+        await using var _ = agent;
+        // Bytes laid out by hand: stored only if the hub's resolver hands MetricBatch to its own formatter.
+        var ack = await agent.Hub.InvokeAsync<MetricBatchAck>(nameof(IAgentHub.SendMetrics), new RawMessagePack(MetricBatchWire.Valid(runId, 1).ToBytes()));
+        Assert.Null(ack.Error);
+        Assert.Equal(2, ack.Accepted);
+        var stored = await _app.WithDbAsync(db => Task.FromResult(db.MetricPoints.Where(p => p.RunId == runId).OrderBy(p => p.Step).ToList()));
+        Assert.Equal([0.5, 0.25], stored.Select(p => p.Value));
+
+        // The client side: the hub protocol that HubConnection uses, with its default settings, writes the columns.
+        var points = TestAgent.Points("loss", 0, 999).ToList();
+        var message = new MessagePackHubProtocol().GetMessageBytes(new InvocationMessage("1", nameof(IAgentHub.SendMetrics), [new MetricBatch(runId, 2, points)]));
+        Assert.InRange(message.Length, 1, 26 * points.Count);
+    }
+
+    [Fact]
+    public async Task A_malformed_batch_fails_that_call_and_the_connection_and_portal_go_on()
+    {
+        var (agent, runId) = await AgentWithRunAsync("malformed-box");
+        await using var _ = agent;
+        byte[][] malformed =
+        [
+            (MetricBatchWire.Valid(runId, 1) with { Indexes = [0, 7] }).ToBytes(), // a name index out of range
+            (MetricBatchWire.Valid(runId, 1) with { Count = 1_000_000 }).ToBytes(), // a count the columns do not hold
+            [0xc1], // a byte MessagePack never uses
+        ];
+        foreach (var bytes in malformed)
+        {
+            var e = await Assert.ThrowsAsync<HubException>(() => agent.Hub.InvokeAsync<MetricBatchAck>(nameof(IAgentHub.SendMetrics), new RawMessagePack(bytes)));
+            Assert.Contains($"Failed to invoke '{nameof(IAgentHub.SendMetrics)}'", e.Message);
+        }
+        Assert.Equal(0, await AgentTestData.PointCountAsync(_app, runId));
+
+        Assert.Equal(10, (await agent.SendAsync(runId, 2, TestAgent.Points("loss", 0, 9))).Accepted);
+        var (_, token) = await AgentTestData.CreateTokenAsync(_app);
+        await using var other = await TestAgent.ConnectAsync(_app.ServerAddress, token, "after-malformed-box");
+        Assert.Contains("not assigned to this agent", (await other.SendAsync(runId, 3, TestAgent.Points("loss", 10, 19))).Error);
+        Assert.Equal(10, await AgentTestData.PointCountAsync(_app, runId));
+    }
+
+    [Fact]
+    public async Task A_batch_without_a_points_list_is_refused_with_that_reason()
+    {
+        var (agent, runId) = await AgentWithRunAsync("no-list-box");
+        await using var _ = agent;
+        var ack = await agent.Hub.InvokeAsync<MetricBatchAck>(nameof(IAgentHub.SendMetrics), new MetricBatch(runId, 4, null!));
+        Assert.Equal("The batch has no points list.", ack.Error);
+        Assert.Equal((runId, 4L), (ack.RunId, ack.BatchSequence));
+    }
+
+    [Fact]
+    public async Task An_agent_from_before_the_column_layout_still_delivers_its_points()
+    {
+        var (agent, runId) = await AgentWithRunAsync("legacy-box");
+        await using var _ = agent;
+        var ack = await agent.Hub.InvokeAsync<MetricBatchAck>(nameof(IAgentHub.SendMetrics),
+            new LegacyMetricBatch(runId, 1, TestAgent.Points("loss", 0, 49).ToList()));
+        Assert.Null(ack.Error);
+        Assert.Equal(50, ack.Accepted);
+        Assert.Equal(50, await AgentTestData.PointCountAsync(_app, runId));
     }
 }

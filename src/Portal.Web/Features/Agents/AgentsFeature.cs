@@ -17,8 +17,9 @@ public static class AgentsFeature
             .RequireClaim(AgentAuth.TokenIdClaim));
         services.AddSignalR().AddHubOptions<AgentHub>(hub =>
         {
-            // A full batch (AgentProtocol.MaxPointsPerBatch points) is ~250 KB in MessagePack; a batch over the
-            // limit must still arrive so that it can be refused with a reason instead of dropping the connection.
+            // A full batch (AgentProtocol.MaxPointsPerBatch points) is ~125 KB in its column layout and ~300 KB from
+            // agents that still send a map per point; a batch over the limit must still arrive so that it can be
+            // refused with a reason instead of dropping the connection.
             hub.MaximumReceiveMessageSize = 4 * 1024 * 1024;
             hub.EnableDetailedErrors = false;
         });
