@@ -89,4 +89,31 @@ public sealed class DownsamplingTests
         Assert.True(((999_999L >> k) + 1) * 5 <= 2000);
         Assert.True(((999_999L >> (k - 2)) + 1) * 5 > 2000);
     }
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData(200)]
+    [InlineData(2000)]
+    [InlineData(20_000)]
+    public void Without_the_four_step_tier_every_range_gets_the_level_it_got_with_it(int maxPoints)
+    {
+        // A series holds at most one point per step, so a range that 4-step buckets could fit in the budget never
+        // holds more points than the budget: the tier was never drawn, and leaving it out changes no chart.
+        int[] withFourSteps = [2, .. CurveLevels.Tiers];
+        int Old(long count, long from, long to)
+        {
+            if (count <= maxPoints) return 0;
+            foreach (var k in withFourSteps) if (((to >> k) - (from >> k) + 1) * 5 <= maxPoints) return k;
+            return withFourSteps[^1];
+        }
+        var random = new Random(11);
+        for (var i = 0; i < 20_000; i++)
+        {
+            var from = (long)random.Next(0, 1 << 20);
+            var to = from + random.Next(0, 1 << (i % 24));
+            var width = to - from + 1;
+            foreach (var count in new[] { width, Math.Min(width, maxPoints + 1), random.NextInt64(1, width + 1) })
+                Assert.Equal(Old(count, from, to), CurveLevels.Choose(count, from, to, maxPoints));
+        }
+    }
 }

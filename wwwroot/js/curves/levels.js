@@ -2,7 +2,7 @@
 // Features/Curves), so a live chart and a reloaded one show the same points.
 
 export const MAX_POINTS = 2000;
-const TIERS = [2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30];
+const TIERS = [4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30];
 
 // Same as CurveLevels.Choose: 0 (every point) when they fit, else the first tier whose buckets fit.
 export function chooseLevel(count, from, to) {

@@ -82,7 +82,7 @@ public static class CurveLevels
     public const int DefaultMaxPoints = 2000;
 
     /// <summary>Stored tiers: log2 of the bucket width. 2^30 steps covers any training run.</summary>
-    public static readonly int[] Tiers = [2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30];
+    public static readonly int[] Tiers = [4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30];
 
     /// <summary>The tier (log2 of the bucket width) for a step range, or 0 when all <paramref name="count"/> points fit.</summary>
     public static int Choose(long count, long fromStep, long toStep, int maxPoints = DefaultMaxPoints)
