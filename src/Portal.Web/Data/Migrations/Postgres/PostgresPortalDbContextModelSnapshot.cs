@@ -620,7 +620,8 @@ namespace Portal.Web.Data.Migrations.Postgres
                         .HasColumnType("bigint");
 
                     b.Property<string>("Name")
-                        .HasColumnType("text");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<int>("Level")
                         .HasColumnType("integer");
@@ -684,7 +685,8 @@ namespace Portal.Web.Data.Migrations.Postgres
                         .HasColumnType("bigint");
 
                     b.Property<string>("Name")
-                        .HasColumnType("text");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<long>("Count")
                         .HasColumnType("bigint");
@@ -1548,7 +1550,8 @@ namespace Portal.Web.Data.Migrations.Postgres
                         .HasColumnType("bigint");
 
                     b.Property<string>("Name")
-                        .HasColumnType("text");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<long>("Step")
                         .HasColumnType("bigint");
