@@ -82,7 +82,7 @@ public sealed class StoredPointsRollupTests(PortalAppFactory app) : IClassFixtur
         foreach (var batch in new[] { points[10_007..20_002], points[20_002..20_003], points[20_003..59_999], points[59_999..] })
         {
             await CurveTestData.WritePointsAsync(app, runId, batch, publish: false);
-            pointsRead += await RowsReadAsync(() => Rollups.RollStoredAsync(runId, "train/loss", Kept(batch), CancellationToken.None));
+            pointsRead += await RowsReadAsync(() => Rollups.RollStoredAsync(runId, "train/loss", Kept(batch), verify: true, CancellationToken.None));
         }
         var rolled = await ReadTiersAsync(runId);
 
@@ -110,7 +110,7 @@ public sealed class StoredPointsRollupTests(PortalAppFactory app) : IClassFixtur
         kept.Reverse();
         kept.AddRange(Kept(replaced));
 
-        var rowsRead = await RowsReadAsync(() => Rollups.RollStoredAsync(runId, "train/loss", kept, CancellationToken.None));
+        var rowsRead = await RowsReadAsync(() => Rollups.RollStoredAsync(runId, "train/loss", kept, verify: true, CancellationToken.None));
         var rolled = await ReadTiersAsync(runId);
 
         Assert.True(rowsRead <= CurveLevels.Tiers.Length, $"{rowsRead} rows read");
@@ -129,7 +129,7 @@ public sealed class StoredPointsRollupTests(PortalAppFactory app) : IClassFixtur
 
         // Steps 10000-19999 came through another instance; this one stored 20000-29999 and keeps only those.
         await CurveTestData.WritePointsAsync(app, runId, points[10_000..], publish: false);
-        var rowsRead = await RowsReadAsync(() => Rollups.RollStoredAsync(runId, "train/loss", Kept(points[20_000..]), CancellationToken.None));
+        var rowsRead = await RowsReadAsync(() => Rollups.RollStoredAsync(runId, "train/loss", Kept(points[20_000..]), verify: true, CancellationToken.None));
         var rolled = await ReadTiersAsync(runId);
 
         Assert.True(rowsRead >= 20_000, $"{rowsRead} rows read: the points were read from the table");
@@ -147,7 +147,7 @@ public sealed class StoredPointsRollupTests(PortalAppFactory app) : IClassFixtur
         await CurveTestData.WritePointsAsync(app, runId, earlier, publish: false);
         await CurveTestData.WritePointsAsync(app, runId, kept, publish: false);
 
-        await Rollups.RollStoredAsync(runId, "lr", Kept(kept), CancellationToken.None);
+        await Rollups.RollStoredAsync(runId, "lr", Kept(kept), verify: true, CancellationToken.None);
         var rolled = await ReadTiersAsync(runId);
 
         Assert.Equal(4_000, Assert.Single(rolled.Series).Count);
@@ -170,6 +170,25 @@ public sealed class StoredPointsRollupTests(PortalAppFactory app) : IClassFixtur
 
         Assert.All(rolled.Series, s => Assert.Equal(40_000, s.Count));
         AssertSameTiers(await RebuiltFromTableAsync(runId, names), rolled);
+    }
+
+    [Fact]
+    public async Task Points_stored_before_the_roller_saw_the_series_come_into_its_tiers()
+    {
+        // As after a restart: tiers rolled up to a step, then points stored that the previous process never rolled
+        // (it kept them in memory), then this process's points.
+        var runId = await CurveTestData.CreateRunAsync(app);
+        var points = CurveTestData.Curve("train/loss", 0, 30_000);
+        await CurveTestData.WritePointsAsync(app, runId, points[..10_000], publish: false);
+        await using (var connection = await Rollups.OpenAsync(CancellationToken.None))
+            await Rollups.EnsureCurrentAsync(connection, runId, "train/loss", CancellationToken.None);
+        await CurveTestData.WritePointsAsync(app, runId, points[10_000..20_000], publish: false);
+
+        await CurveTestData.WritePointsAsync(app, runId, points[20_000..], publish: true);
+        var rolled = await WaitForRolledAsync(runId, 1, 29_999);
+
+        Assert.Equal(30_000, rolled.Series[0].Count);
+        AssertSameTiers(await RebuiltFromTableAsync(runId, "train/loss"), rolled);
     }
 
     [Fact]

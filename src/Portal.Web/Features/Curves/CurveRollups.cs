@@ -87,12 +87,16 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
         return new SeriesState(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
     }
 
+    /// <summary>Raised when a run's summaries are dropped: points kept to roll in later may be ones the resume replaces.</summary>
+    public event Action<long>? RunForgotten;
+
     /// <summary>
     /// Drops a run's stored summaries inside the caller's transaction, for when its points are replaced (a resume
     /// rewrites the steps after its checkpoint). The next read rebuilds them from the points that remain.
     /// </summary>
     public async Task ForgetRunAsync(PortalDbContext db, long runId)
     {
+        RunForgotten?.Invoke(runId);
         await db.Set<CurveRollup>().Where(r => r.RunId == runId).ExecuteDeleteAsync();
         await db.Set<CurveSeries>().Where(s => s.RunId == runId).ExecuteDeleteAsync();
     }
@@ -143,19 +147,21 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
     /// they cover as they are. Anything else (a new series, points from another instance, tiers forgotten by a
     /// resume, a step stored out of order) rolls from the table as <see cref="EnsureCurrentAsync"/> does.
     /// <paramref name="stored"/> is in the order the points were stored; a step stored twice keeps its later value.
+    /// Without <paramref name="verify"/> the count is not checked: for a caller that knows it saw every point
+    /// stored in the series since its tiers were last rolled from the table (one instance, one writer).
     /// </summary>
-    public async Task RollStoredAsync(long runId, string name, List<SeriesPoint> stored, CancellationToken cancellationToken)
+    public async Task RollStoredAsync(long runId, string name, List<SeriesPoint> stored, bool verify, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         var points = InStepOrder(stored);
         bool rolled;
         await _writer.WaitAsync(cancellationToken);
-        try { rolled = await TryRollStoredAsync(connection, runId, name, points, cancellationToken); }
+        try { rolled = await TryRollStoredAsync(connection, runId, name, points, verify, cancellationToken); }
         finally { _writer.Release(); }
         if (!rolled) await EnsureCurrentAsync(connection, runId, name, cancellationToken);
     }
 
-    private static async Task<bool> TryRollStoredAsync(DbConnection connection, long runId, string name, List<SeriesPoint> points, CancellationToken cancellationToken)
+    private static async Task<bool> TryRollStoredAsync(DbConnection connection, long runId, string name, List<SeriesPoint> points, bool verify, CancellationToken cancellationToken)
     {
         await using var transaction = (DbTransaction)await connection.BeginTransactionAsync(cancellationToken);
         if (connection.IsPostgres()) await LockSeriesAsync(connection, transaction, runId, name, cancellationToken);
@@ -165,7 +171,7 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
         while (first < points.Count && points[first].Step <= state.RolledUpToStep) first++;
         if (first == points.Count) return true; // a chart read rolled them already
         var fresh = first == 0 ? points : points.GetRange(first, points.Count - first);
-        if (await CountStoredAsync(connection, transaction, runId, name, state.RolledUpToStep, fresh[^1].Step, cancellationToken) != fresh.Count) return false;
+        if (verify && await CountStoredAsync(connection, transaction, runId, name, state.RolledUpToStep, fresh[^1].Step, cancellationToken) != fresh.Count) return false;
         await RollPointsAsync(connection, transaction, runId, name, state, fresh, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;

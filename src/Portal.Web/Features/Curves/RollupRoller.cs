@@ -11,8 +11,19 @@ namespace Portal.Web.Features.Curves;
 /// It keeps the points this instance stored in the meantime and rolls them in directly
 /// (<see cref="CurveRollups.RollStoredAsync"/>); reading them back from the table cost as much CPU as storing them.
 /// </summary>
-public sealed class RollupRoller(MetricStream stream, CurveRollups rollups, ILogger<RollupRoller> logger) : BackgroundService
+public sealed class RollupRoller(MetricStream stream, CurveRollups rollups, Microsoft.Extensions.Options.IOptions<PortalOptions> options,
+    ILogger<RollupRoller> logger) : BackgroundService
 {
+    /// <summary>
+    /// With several instances another one may store points of a series (an agent that failed over), so kept points
+    /// are checked against the table's count. A single instance's writer stores every point and publishes it here,
+    /// so once a series was rolled from the table in this process, its kept points are all there is to add.
+    /// </summary>
+    private readonly bool _verify = options.Value.UsesRedis;
+
+    /// <summary>Series rolled from the table since this process started and not failed since (see <see cref="_verify"/>).</summary>
+    private readonly ConcurrentDictionary<(long RunId, string Name), byte> _current = new();
+
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
     /// <summary>
@@ -30,6 +41,19 @@ public sealed class RollupRoller(MetricStream stream, CurveRollups rollups, ILog
             Keep(runId, points);
             return ValueTask.CompletedTask;
         });
+        rollups.RunForgotten += Forget;
+        try
+        {
+            await RollEverySecondAsync(stoppingToken);
+        }
+        finally
+        {
+            rollups.RunForgotten -= Forget;
+        }
+    }
+
+    private async Task RollEverySecondAsync(CancellationToken stoppingToken)
+    {
         using var timer = new PeriodicTimer(Interval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
@@ -39,22 +63,38 @@ public sealed class RollupRoller(MetricStream stream, CurveRollups rollups, ILog
                 var points = kept.Take();
                 try
                 {
-                    if (points is not null)
+                    if (points is not null && (_verify || _current.ContainsKey(key)))
                     {
-                        await rollups.RollStoredAsync(key.RunId, key.Name, points, stoppingToken);
+                        await rollups.RollStoredAsync(key.RunId, key.Name, points, _verify, stoppingToken);
                     }
                     else
                     {
+                        // Points stored before this process started, or kept points given up, are only in the table.
                         await using var connection = await rollups.OpenAsync(stoppingToken);
                         await rollups.EnsureCurrentAsync(connection, key.RunId, key.Name, stoppingToken);
+                        if (_current.Count > 100_000) _current.Clear(); // finished runs need no entry
+                        _current.TryAdd(key, 0);
                     }
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
+                    _current.TryRemove(key, out _); // the points this round held are lost: the next round reads the table
                     logger.LogWarning(e, "Could not roll up {Metric} of run {RunId}", key.Name, key.RunId);
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A resume replaces the run's points after its checkpoint: points kept of it may be replaced ones, and its
+    /// series are rolled from the table again.
+    /// </summary>
+    private void Forget(long runId)
+    {
+        foreach (var key in _touched.Keys)
+            if (key.RunId == runId && _touched.TryRemove(key, out var kept)) kept.Take();
+        foreach (var key in _current.Keys)
+            if (key.RunId == runId) _current.TryRemove(key, out _);
     }
 
     /// <summary>
