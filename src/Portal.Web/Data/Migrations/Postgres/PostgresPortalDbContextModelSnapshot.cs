@@ -2028,24 +2028,6 @@ namespace Portal.Web.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Web.Features.Curves.CurveRollup", b =>
-                {
-                    b.HasOne("Portal.Web.Features.Runs.Run", null)
-                        .WithMany()
-                        .HasForeignKey("RunId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("Portal.Web.Features.Curves.CurveSeries", b =>
-                {
-                    b.HasOne("Portal.Web.Features.Runs.Run", null)
-                        .WithMany()
-                        .HasForeignKey("RunId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("Portal.Web.Features.Curves.RunAnnotation", b =>
                 {
                     b.HasOne("Portal.Web.Features.Runs.Run", null)
