@@ -73,7 +73,7 @@ public partial class Board
                 _loaded = key;
             }
             if (TaskId is { } id && id != _selected?.Id) await SelectAsync(id);
-            else if (TaskId is null && _editing is null) _selected = null;
+            else if (TaskId is null && _editing is null) Deselect();
             _error = null;
         }
         catch (PortalError e) { _error = e.Message; }
@@ -131,7 +131,12 @@ public partial class Board
         {
             _project = await Projects.GetAsync(ProjectId);
             await LoadRowsAsync();
-            if (_selected is not null) _selected = await Tasks.GetTaskAsync(_selected.Id);
+            if (_selected is { } shown)
+            {
+                var selection = _selection;
+                var fresh = await Tasks.GetTaskAsync(shown.Id);
+                if (selection == _selection) _selected = fresh; // not when another task was opened or the panel closed meanwhile
+            }
         }
         catch (PortalError e) when (e.Kind == PortalErrorKind.NotFound) { _selected = null; }
         StateHasChanged();
@@ -143,15 +148,30 @@ public partial class Board
         await Try(LoadRowsAsync);
     }
 
+    /// <summary>
+    /// Counts selections, so that a task that finishes loading after the address moved on (back and forward in quick
+    /// succession, or another task opened) does not reopen the panel: the latest selection wins.
+    /// </summary>
+    private int _selection;
+
+    private void Deselect()
+    {
+        _selection++;
+        _selected = null;
+    }
+
     private async Task SelectAsync(long taskId)
     {
         _editing = null;
+        var selection = ++_selection;
         await Try(async () =>
         {
-            _selected = await Tasks.GetTaskAsync(taskId);
+            var task = await Tasks.GetTaskAsync(taskId);
+            if (selection != _selection) return;
+            _selected = task;
             if (_selected.ProjectId != ProjectId) { _selected = null; throw PortalError.NotFound($"There is no task {taskId} in this project."); }
             if (TaskRules.CanManage(_actor!) && _assignable.Count == 0) _assignable = await Tasks.AssignableAsync();
-            _assignTo = _selected.AssigneeId;
+            _assignTo = task.AssigneeId;
         });
     }
 
@@ -223,7 +243,7 @@ public partial class Board
 
     private void ClosePanel()
     {
-        _selected = null;
+        Deselect();
         Nav.NavigateTo(BoardUrl(ViewMode, Sort, null));
     }
 
