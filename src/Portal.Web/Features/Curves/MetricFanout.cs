@@ -86,26 +86,11 @@ public sealed class MetricFanout(MetricStream stream, IHubContext<MetricsHub, IM
     }
 
     /// <summary>The queued points by (run, metric), in the order they were stored.</summary>
-    private static Dictionary<(long RunId, string Name), List<MetricPointDto>> BySeries(List<(long RunId, IReadOnlyList<MetricPointDto> Points)> pending)
+    private static IReadOnlyDictionary<(long RunId, string Name), List<MetricPointDto>> BySeries(List<(long RunId, IReadOnlyList<MetricPointDto> Points)> pending)
     {
-        var series = new Dictionary<(long, string), List<MetricPointDto>>();
-        foreach (var (runId, points) in pending)
-        {
-            // Agents log several metrics per step, so a batch's names interleave; they share their strings, so the
-            // list of the previous point's metric is found by reference before the dictionary is asked.
-            List<MetricPointDto>? list = null;
-            string? name = null;
-            foreach (var p in points)
-            {
-                if (!ReferenceEquals(p.Name, name))
-                {
-                    name = p.Name;
-                    if (!series.TryGetValue((runId, name), out list)) series[(runId, name)] = list = [];
-                }
-                list!.Add(p);
-            }
-        }
-        return series;
+        var bySeries = new PointsBySeries();
+        foreach (var (runId, points) in pending) bySeries.Add(runId, points);
+        return bySeries.Series;
     }
 
     /// <summary>One series' points as a live message, in step order (batches usually are already).</summary>

@@ -97,33 +97,16 @@ public sealed class RollupRoller(MetricStream stream, CurveRollups rollups, Micr
             if (key.RunId == runId) _current.TryRemove(key, out _);
     }
 
-    /// <summary>
-    /// Called by the metric writer after each commit, on its own loop. Agents log several metrics per step, so the
-    /// names of a batch interleave; the points are sorted by metric here first (the few names of a batch are found by
-    /// reference), so each series costs one lookup and one lock per batch.
-    /// </summary>
+    /// <summary>Called by the metric writer after each commit, on its own loop: one lookup and lock per series and batch.</summary>
     private void Keep(long runId, IReadOnlyList<MetricPointDto> points)
     {
-        var byName = new List<(string Name, List<SeriesPoint> Points)>();
-        var last = -1;
-        foreach (var point in points)
-        {
-            if (last < 0 || !ReferenceEquals(byName[last].Name, point.Name)) last = IndexOf(byName, point.Name);
-            byName[last].Points.Add(new SeriesPoint(point.Step, point.Value, point.WallTime.ToUnixTimeMilliseconds()));
-        }
-        foreach (var (name, series) in byName)
+        var bySeries = new PointsBySeries();
+        bySeries.Add(runId, points);
+        foreach (var (key, series) in bySeries.Series)
         {
             // A round may have taken this series' points since the lookup: they go to the next round's entry.
-            while (!_touched.GetOrAdd((runId, name), _ => new Kept()).Add(series)) { }
+            while (!_touched.GetOrAdd(key, _ => new Kept()).Add(series)) { }
         }
-    }
-
-    private static int IndexOf(List<(string Name, List<SeriesPoint> Points)> byName, string name)
-    {
-        for (var i = 0; i < byName.Count; i++) if (ReferenceEquals(byName[i].Name, name)) return i;
-        for (var i = 0; i < byName.Count; i++) if (byName[i].Name == name) return i;
-        byName.Add((name, []));
-        return byName.Count - 1;
     }
 
     /// <summary>The points of one series stored since the last round; null once there were too many to keep.</summary>
@@ -133,15 +116,18 @@ public sealed class RollupRoller(MetricStream stream, CurveRollups rollups, Micr
         private bool _taken;
 
         /// <summary>False when the round has taken the points already: the caller keeps them in a new entry.</summary>
-        public bool Add(List<SeriesPoint> points)
+        public bool Add(List<MetricPointDto> points)
         {
             lock (this)
             {
                 if (_taken) return false;
                 if (_points is null) return true;
-                if (_points.Count + points.Count > MaxKeptPerSeries) _points = null;
-                else if (_points.Count == 0) _points = points;
-                else _points.AddRange(points);
+                if (_points.Count + points.Count > MaxKeptPerSeries)
+                {
+                    _points = null;
+                    return true;
+                }
+                foreach (var point in points) _points.Add(new SeriesPoint(point.Step, point.Value, point.WallTime.ToUnixTimeMilliseconds()));
                 return true;
             }
         }

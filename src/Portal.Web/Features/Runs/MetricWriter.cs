@@ -259,20 +259,9 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
     /// </summary>
     private static IEnumerable<(long RunId, MetricPointDto Point)> InKeyOrder(List<Request> group, List<(int Request, MetricPointDto Point)> staged)
     {
-        var series = new Dictionary<(long RunId, string Name), List<MetricPointDto>>();
-        List<MetricPointDto>? list = null;
-        (long RunId, string Name) key = default;
-        foreach (var (request, point) in staged)
-        {
-            var runId = group[request].RunId;
-            if (list is null || runId != key.RunId || !ReferenceEquals(point.Name, key.Name))
-            {
-                key = (runId, point.Name);
-                if (!series.TryGetValue(key, out list)) series[key] = list = [];
-            }
-            list.Add(point);
-        }
-        foreach (var ((runId, _), points) in series.OrderBy(s => s.Key.RunId).ThenBy(s => s.Key.Name, StringComparer.Ordinal))
+        var bySeries = new PointsBySeries();
+        foreach (var (request, point) in staged) bySeries.Add(group[request].RunId, point);
+        foreach (var ((runId, _), points) in bySeries.Series.OrderBy(s => s.Key.RunId).ThenBy(s => s.Key.Name, StringComparer.Ordinal))
             foreach (var point in points) yield return (runId, point);
     }
 
