@@ -14,7 +14,8 @@ namespace Portal.Benchmarks.Ingestion;
 /// With instances=2 the agents and viewers are spread over two instances sharing the database and a Redis (the
 /// viewers then receive points stored by either instance through the SignalR backplane).
 /// The servers are the test run's private PostgreSQL and Redis (Debian's binaries, see TestServers).
-/// Usage: ingestion-postgres [instances=1] [agents=4] [batchesPerAgent=50] [viewers=10]
+/// Each instance stores points through Portal:Runs:PostgresWriterLanes connections (the portal's default unless given).
+/// Usage: ingestion-postgres [instances=1] [agents=4] [batchesPerAgent=50] [viewers=10] [writerLanesPerInstance]
 /// </summary>
 public sealed class PostgresIngestionBenchmark : IBenchmark
 {
@@ -27,14 +28,15 @@ public sealed class PostgresIngestionBenchmark : IBenchmark
         var agents = args.Length > 1 ? int.Parse(args[1]) : 4;
         var batchesPerAgent = args.Length > 2 ? int.Parse(args[2]) : 50;
         var viewers = args.Length > 3 ? int.Parse(args[3]) : 10;
+        var lanes = args.Length > 4 ? int.Parse(args[4]) : new Portal.Web.Features.Runs.RunsOptions().PostgresWriterLanes;
         const int PerBatch = AgentProtocol.MaxPointsPerBatch;
         var total = (long)agents * batchesPerAgent * PerBatch;
-        Console.WriteLine($"{Environment.ProcessorCount} cores, {instances} instance(s), {agents} agents x {batchesPerAgent} batches x {PerBatch} points = {total:N0} points, {viewers} viewers");
+        Console.WriteLine($"{Environment.ProcessorCount} cores, {instances} instance(s) with {lanes} writer lane(s) each, {agents} agents x {batchesPerAgent} batches x {PerBatch} points = {total:N0} points, {viewers} viewers");
         try
         {
             var before = MeasureCopyCeiling(total);
             Console.WriteLine($"ceiling before: PostgreSQL binary COPY into a MetricPoints-shaped table, 50,000 rows per COPY: {before:N0} points/s");
-            var endToEnd = await MeasureEndToEndAsync(instances, agents, batchesPerAgent, viewers);
+            var endToEnd = await MeasureEndToEndAsync(instances, lanes, agents, batchesPerAgent, viewers);
             Console.WriteLine($"end to end: {endToEnd:N0} points/s stored and delivered to each of {viewers} viewers");
             var after = MeasureCopyCeiling(total);
             var ceiling = (before + after) / 2;
@@ -92,7 +94,7 @@ public sealed class PostgresIngestionBenchmark : IBenchmark
     private const int MaxWarmupRounds = 20;
     private const int WarmJitMethods = 100;
 
-    private static async Task<double> MeasureEndToEndAsync(int instances, int agents, int batchesPerAgent, int viewers)
+    private static async Task<double> MeasureEndToEndAsync(int instances, int lanes, int agents, int batchesPerAgent, int viewers)
     {
         var database = TestServers.Postgres.CreateDatabase();
         var apps = new List<PortalAppFactory>();
@@ -100,6 +102,7 @@ public sealed class PostgresIngestionBenchmark : IBenchmark
         {
             var app = LivePortal.CreateApp().UsePostgres(database);
             if (instances > 1) app.Settings["Portal:Redis"] = TestServers.Redis.Configuration;
+            app.Settings["Portal:Runs:PostgresWriterLanes"] = lanes.ToString(System.Globalization.CultureInfo.InvariantCulture);
             _ = app.ServerAddress; // the first migrates and seeds before the next starts
             apps.Add(app);
         }

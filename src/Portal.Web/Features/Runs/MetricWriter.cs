@@ -25,15 +25,19 @@ public sealed record MetricWriteResult(int Stored, int New, string? Error, bool 
 /// (<see cref="PostgresPoints"/>): the same "each point once" key, whichever instance writes it.
 /// </summary>
 public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, MetricStream stream, LiveUpdates live, TimeProvider clock,
-    IOptions<RunsOptions> options, ILogger<MetricWriter> logger) : BackgroundService
+    IOptions<RunsOptions> options, IOptions<PortalOptions> portal, ILogger<MetricWriter> logger) : BackgroundService
 {
-    /// <summary>The metric names of runs seen lately, to hold each run to <see cref="RunsOptions.MaxMetricNamesPerRun"/>.</summary>
-    private readonly Dictionary<long, HashSet<string>> _names = [];
-
     /// <summary>Run pages show the step and point count; they are told at most this often, not per batch.</summary>
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
 
-    private readonly Dictionary<long, DateTimeOffset> _progressAnnounced = [];
+    /// <summary>
+    /// On PostgreSQL the runs are split over <see cref="RunsOptions.PostgresWriterLanes"/> lanes by run id, each with
+    /// its own connection. One lane's server process stores a group while another's prepares or commits the next,
+    /// where a single connection leaves the server idle between groups and the portal idle during a COPY. A run
+    /// stays in one lane, so its points are stored, acknowledged and published in the order they came, and lanes
+    /// never wait on each other's locks (each takes only its own runs' rows). SQLite has one writer at a time: one lane.
+    /// </summary>
+    private readonly Lane[] _lanes = Enumerable.Range(0, portal.Value.UsesPostgres ? options.Value.PostgresWriterLanes : 1).Select(_ => new Lane()).ToArray();
 
     /// <summary>
     /// A transaction takes waiting requests until it holds this many points. Small groups commit and answer sooner,
@@ -48,18 +52,29 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
     /// </summary>
     private const int MaxPointsPerPostgresTransaction = 10 * AgentProtocol.MaxPointsPerBatch;
 
-    private readonly Channel<Request> _queue = Channel.CreateBounded<Request>(new BoundedChannelOptions(4096)
+    /// <summary>One writing loop: its queue, and what it remembers of the runs it writes.</summary>
+    private sealed class Lane
     {
-        SingleReader = true,
-        FullMode = BoundedChannelFullMode.Wait,
-    });
+        public readonly Channel<Request> Queue = Channel.CreateBounded<Request>(new BoundedChannelOptions(4096)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+
+        /// <summary>The metric names of runs seen lately, to hold each run to <see cref="RunsOptions.MaxMetricNamesPerRun"/>.</summary>
+        public readonly Dictionary<long, HashSet<string>> Names = [];
+
+        public readonly Dictionary<long, DateTimeOffset> ProgressAnnounced = [];
+    }
+
+    private Lane LaneOf(long runId) => _lanes[(int)((ulong)runId % (ulong)_lanes.Length)];
 
     public async Task<MetricWriteResult> WriteAsync(long runId, long agentId, IReadOnlyList<MetricPointDto> points, CancellationToken cancellationToken)
     {
         var request = new Request(runId, agentId, points, new TaskCompletionSource<MetricWriteResult>(TaskCreationOptions.RunContinuationsAsynchronously));
         try
         {
-            await _queue.Writer.WriteAsync(request, cancellationToken);
+            await LaneOf(runId).Queue.Writer.WriteAsync(request, cancellationToken);
         }
         catch (ChannelClosedException)
         {
@@ -71,12 +86,16 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         // Stop taking requests but write the ones already queued: their senders are waiting for the ack.
-        _queue.Writer.TryComplete();
+        foreach (var lane in _lanes) lane.Queue.Writer.TryComplete();
         await base.StopAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(_lanes.Select(lane => Task.Run(() => WriteLaneAsync(lane), CancellationToken.None)));
+
+    private async Task WriteLaneAsync(Lane lane)
     {
+        var queue = lane.Queue.Reader;
         // Opened on the first batch and again after the database went away: a PostgreSQL server that is down at
         // start-up or restarts mid-run costs the senders a retry, not the writer.
         DbConnection? connection = null;
@@ -84,11 +103,11 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
 
         var group = new List<Request>();
         var maxPoints = MaxPointsPerTransaction;
-        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+        while (await queue.WaitToReadAsync(CancellationToken.None))
         {
             group.Clear();
             var points = 0;
-            while (points < maxPoints && _queue.Reader.TryRead(out var request))
+            while (points < maxPoints && queue.TryRead(out var request))
             {
                 group.Add(request);
                 points += request.Points.Count;
@@ -103,7 +122,7 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
                     commands = new Commands(connection);
                     maxPoints = connection.IsPostgres() ? MaxPointsPerPostgresTransaction : MaxPointsPerTransaction;
                 }
-                results = WriteGroup(connection, commands!, group);
+                results = WriteGroup(lane, connection, commands!, group);
             }
             catch (Exception e) when (e is DbException or InvalidOperationException or IOException or TimeoutException)
             {
@@ -120,14 +139,14 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
                 connection = null;
                 commands = null;
             }
-            PortalMeters.WriterQueue.Record(_queue.Reader.Count);
+            PortalMeters.WriterQueue.Record(_lanes.Sum(l => l.Queue.Reader.Count));
             for (var i = 0; i < group.Count; i++) group[i].Done.TrySetResult(results[i].Result);
             foreach (var (request, (result, fresh)) in group.Zip(results))
             {
                 if (fresh.Count == 0) continue;
                 PortalMeters.PointsIngested.Add(fresh.Count);
                 await stream.PublishAsync(request.RunId, fresh);
-                AnnounceProgress(request.RunId);
+                AnnounceProgress(lane, request.RunId);
             }
         }
         commands?.Dispose();
@@ -140,16 +159,16 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
         return group.Select(_ => (failed, new List<MetricPointDto>())).ToList();
     }
 
-    private void AnnounceProgress(long runId)
+    private void AnnounceProgress(Lane lane, long runId)
     {
         var now = clock.GetUtcNow();
-        if (_progressAnnounced.TryGetValue(runId, out var last) && now - last < ProgressInterval) return;
-        _progressAnnounced[runId] = now;
-        if (_progressAnnounced.Count > 10_000) _progressAnnounced.Clear(); // finished runs need no entry
+        if (lane.ProgressAnnounced.TryGetValue(runId, out var last) && now - last < ProgressInterval) return;
+        lane.ProgressAnnounced[runId] = now;
+        if (lane.ProgressAnnounced.Count > 10_000) lane.ProgressAnnounced.Clear(); // finished runs need no entry
         live.Publish(Topics.Run(runId), Topics.Agents);
     }
 
-    private List<(MetricWriteResult Result, List<MetricPointDto> Fresh)> WriteGroup(DbConnection connection, Commands c, List<Request> group)
+    private List<(MetricWriteResult Result, List<MetricPointDto> Fresh)> WriteGroup(Lane lane, DbConnection connection, Commands c, List<Request> group)
     {
         var results = new List<(MetricWriteResult, List<MetricPointDto>)>(group.Count);
         // PostgreSQL: the accepted points of the whole group go in by one binary COPY (see PostgresPoints).
@@ -183,7 +202,7 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
                         continue;
                     }
                 }
-                var names = NamesOf(c, request.RunId);
+                var names = NamesOf(lane, c, request.RunId);
                 var maxNames = options.Value.MaxMetricNamesPerRun;
                 List<RejectedPoint>? rejected = null;
                 var fresh = new List<MetricPointDto>();
@@ -246,7 +265,7 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
         catch (Exception e) when (e is DbException or InvalidOperationException or IOException or TimeoutException)
         {
             try { c.Enlist(null); } catch (InvalidOperationException) { }
-            _names.Clear(); // names of the rolled-back points may be in it
+            lane.Names.Clear(); // names of the rolled-back points may be in it
             logger.LogError(e, "Writing {Requests} metric batches failed", group.Count);
             return Failed(group, e);
         }
@@ -265,13 +284,13 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
             foreach (var point in points) yield return (runId, point);
     }
 
-    private HashSet<string> NamesOf(Commands c, long runId)
+    private static HashSet<string> NamesOf(Lane lane, Commands c, long runId)
     {
-        if (_names.TryGetValue(runId, out var names)) return names;
-        if (_names.Count > 1_000) _names.Clear(); // finished runs need no entry
+        if (lane.Names.TryGetValue(runId, out var names)) return names;
+        if (lane.Names.Count > 1_000) lane.Names.Clear(); // finished runs need no entry
         names = new HashSet<string>(StringComparer.Ordinal);
         ReadNames(c, runId, names);
-        _names[runId] = names;
+        lane.Names[runId] = names;
         return names;
     }
 

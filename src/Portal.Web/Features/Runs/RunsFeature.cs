@@ -6,7 +6,9 @@ public static class RunsFeature
 {
     public static IServiceCollection AddRunsFeature(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<RunsOptions>(configuration.GetSection(RunsOptions.Section));
+        services.AddOptions<RunsOptions>().Bind(configuration.GetSection(RunsOptions.Section))
+            .Validate(o => o.PostgresWriterLanes is >= 1 and <= 16, $"{RunsOptions.Section}:PostgresWriterLanes must be between 1 and 16.")
+            .ValidateOnStart();
         services.AddSingleton<MetricWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<MetricWriter>());
         services.AddSingleton<LostRunRestarts>();

@@ -29,5 +29,12 @@ public sealed class RunsOptions
     /// <summary>All artifacts of one run together (checkpoints and config).</summary>
     public long MaxArtifactBytesPerRun { get; set; } = 2L << 30;
 
+    /// <summary>
+    /// On PostgreSQL, how many connections store metric points side by side, each for its share of the runs (see
+    /// <see cref="MetricWriter"/>). With one, the server waits while the portal prepares and commits a group; two kept
+    /// a two-core server busy, more only added contention there (measured in docs/benchmarks.md).
+    /// </summary>
+    public int PostgresWriterLanes { get; set; } = 2;
+
     public TimeSpan LostAfter => TimeSpan.FromSeconds(LostAfterSeconds);
 }
