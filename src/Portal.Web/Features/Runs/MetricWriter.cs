@@ -90,8 +90,17 @@ public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, M
         await base.StopAsync(cancellationToken);
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(_lanes.Select(lane => Task.Run(() => WriteLaneAsync(lane), CancellationToken.None)));
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var running = _lanes.Select(lane => Task.Run(() => WriteLaneAsync(lane), CancellationToken.None)).ToList();
+        while (running.Count > 0)
+        {
+            // A lane that failed fails the writer at once, as the single loop did, rather than when the others end.
+            var ended = await Task.WhenAny(running);
+            await ended;
+            running.Remove(ended);
+        }
+    }
 
     private async Task WriteLaneAsync(Lane lane)
     {
