@@ -17,12 +17,13 @@ public sealed record MetricWriteResult(int Stored, int New, string? Error, bool 
     IReadOnlyList<RejectedPoint>? Rejected = null);
 
 /// <summary>
-/// The one writer of metric points. Requests from every agent queue in a channel; the writer takes whatever is
-/// waiting and stores it in one transaction with a prepared INSERT ... ON CONFLICT DO NOTHING, so a point sent
-/// twice is stored once. A request is answered only after its transaction committed; the new points are then
-/// published to <see cref="MetricStream"/>. On PostgreSQL the points of a transaction go in by one binary COPY, and
-/// through a staging table and INSERT ... ON CONFLICT DO NOTHING only when some were stored already
-/// (<see cref="PostgresPoints"/>): the same "each point once" key, whichever instance writes it.
+/// The one writer of metric points. Requests from every agent queue in a channel (one per lane, see
+/// <see cref="_lanes"/>); the writer takes whatever is waiting and stores it in one transaction with a prepared
+/// INSERT ... ON CONFLICT DO NOTHING, so a point sent twice is stored once. A request is answered only after its
+/// transaction committed; the new points are then published to <see cref="MetricStream"/>. On PostgreSQL the points
+/// of a transaction go in by one binary COPY, and through a staging table and INSERT ... ON CONFLICT DO NOTHING only
+/// when some were stored already (<see cref="PostgresPoints"/>): the same "each point once" key, whichever instance
+/// writes it.
 /// </summary>
 public sealed class MetricWriter(IDbContextFactory<PortalDbContext> dbFactory, MetricStream stream, LiveUpdates live, TimeProvider clock,
     IOptions<RunsOptions> options, IOptions<PortalOptions> portal, ILogger<MetricWriter> logger) : BackgroundService
