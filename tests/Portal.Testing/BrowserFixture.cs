@@ -46,6 +46,29 @@ public sealed class BrowserFixture : IAsyncLifetime
     public static Task WaitForCircuitAsync(IPage page) =>
         page.WaitForFunctionAsync("() => window.Blazor !== undefined && document.querySelector('.mud-layout') !== null && window.portalCircuitUp === true");
 
+    /// <summary>
+    /// Waits for a snackbar with <paramref name="text"/>. When none comes, the failure says what the page showed
+    /// instead (other snackbars, form errors, whether the circuit was up and <paramref name="clicked"/> still shown),
+    /// which a bare timeout does not. A snackbar gone by then was there: the save went through.
+    /// </summary>
+    public static async Task WaitForSnackbarAsync(IPage page, string text, string? clicked = null)
+    {
+        try
+        {
+            await page.WaitForSelectorAsync($".mud-snackbar >> text={text}");
+        }
+        catch (TimeoutException e)
+        {
+            var snackbars = await page.Locator(".mud-snackbar").AllInnerTextsAsync();
+            var formErrors = await page.Locator("[data-testid=form-error]").AllInnerTextsAsync();
+            var circuitUp = await page.EvaluateAsync<bool>("() => window.portalCircuitUp === true");
+            var stillShown = clicked is null ? "" : $"; {clicked} still shown: {await page.Locator(clicked).CountAsync() > 0}";
+            throw new TimeoutException(
+                $"No snackbar \"{text}\" on {page.Url}. Snackbars: [{string.Join(" | ", snackbars)}]; form errors: " +
+                $"[{string.Join(" | ", formErrors)}]; circuit up: {circuitUp}{stillShown}.", e);
+        }
+    }
+
     public async Task DisposeAsync()
     {
         if (Browser is not null) await Browser.DisposeAsync();

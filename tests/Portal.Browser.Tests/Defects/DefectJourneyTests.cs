@@ -33,7 +33,7 @@ public sealed class DefectJourneyTests(PortalAppFactory app, BrowserFixture brow
         Assert.Equal(DefectTaxonomy.Name(DefectStage.Training), await member.Locator(Field("defect-stage")).First.InputValueAsync());
         Assert.Contains($"Run #{nanRun}", await member.InnerTextAsync("[data-testid=defect-evidence]"));
         await member.ClickAsync("[data-testid=defect-save]");
-        await member.WaitForSelectorAsync(".mud-snackbar >> text=Defect reported.");
+        await BrowserFixture.WaitForSnackbarAsync(member, "Defect reported.", clicked: "[data-testid=defect-save]");
         var defect = await app.WithDbAsync(db => db.Defects.SingleAsync(d => d.ProjectId == projectId));
         Assert.Equal((DefectImpact.NumericalInstability, DefectStage.Training, (long?)nanRun, DefectStatus.Open), (defect.Impact, defect.Stage, defect.RunId, defect.Status));
 
@@ -73,7 +73,7 @@ public sealed class DefectJourneyTests(PortalAppFactory app, BrowserFixture brow
     {
         if (input is not null) await page.FillAsync(Field("defect-input"), input);
         await page.ClickAsync($"[data-testid={button}]");
-        await page.WaitForSelectorAsync($".mud-snackbar >> text={done}");
+        await BrowserFixture.WaitForSnackbarAsync(page, done, clicked: $"[data-testid={button}]");
         foreach (var close in await page.Locator(".mud-snackbar button").AllAsync()) await close.ClickAsync();
         await page.Locator(".mud-snackbar").First.WaitForAsync(new() { State = WaitForSelectorState.Detached });
     }
