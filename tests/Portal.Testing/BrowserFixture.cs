@@ -49,7 +49,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>
     /// Waits for a snackbar with <paramref name="text"/>. When none comes, the failure says what the page showed
     /// instead (other snackbars, form errors, whether the circuit was up and <paramref name="clicked"/> still shown),
-    /// which a bare timeout does not. A snackbar gone by then was there: the save went through.
+    /// which a bare timeout does not. Snackbars that came and closed before the timeout are not listed.
     /// </summary>
     public static async Task WaitForSnackbarAsync(IPage page, string text, string? clicked = null)
     {
