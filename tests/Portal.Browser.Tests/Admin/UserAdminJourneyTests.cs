@@ -30,7 +30,7 @@ public sealed class UserAdminJourneyTests : IClassFixture<PortalAppFactory>, ICl
         // or the deactivation's would be dropped and the creation's could vanish while this waits for it.
         await admin.WaitForSelectorAsync(".mud-snackbar >> text=Saved.", new() { State = WaitForSelectorState.Detached, Timeout = 30_000 });
         await admin.ClickAsync("tr[data-user=member19] [data-testid=user-active]");
-        await admin.WaitForSelectorAsync(".mud-snackbar >> text=Saved.");
+        await BrowserFixture.WaitForSnackbarAsync(admin, "Saved.");
 
         var again = await _browser.Browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = _app.ServerAddress.ToString() });
         await again.GotoAsync("account/login");

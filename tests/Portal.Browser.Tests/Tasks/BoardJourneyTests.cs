@@ -29,7 +29,7 @@ public sealed class BoardJourneyTests(PortalAppFactory app, BrowserFixture brows
         await card.DragToAsync(page.Locator("[data-testid=board-column][data-status=Claimed] .portal-kanban-zone"));
 
         await page.WaitForSelectorAsync($"[data-testid=board-column][data-status=Claimed] [data-testid=task-card][data-task-id='{taskId}']");
-        await page.WaitForSelectorAsync($".mud-snackbar >> text=Claimed “{title}”: it is yours.");
+        await BrowserFixture.WaitForSnackbarAsync(page, $"Claimed “{title}”: it is yours.");
         Assert.Equal(ProjectTaskStatus.Claimed, await app.WithDbAsync(db => db.Tasks.Where(t => t.Id == taskId).Select(t => t.Status).SingleAsync()));
 
         // The table view is a link away and the address keeps it.
