@@ -157,6 +157,19 @@ public static class AgentTestData
         return await runs.StartAsync(await ActorAsync(app, "member1"), await ShapesProjectIdAsync(app), new StartRunRequest(recipe, configJson, 3, null, null));
     }
 
+    /// <summary>
+    /// A run queued on <paramref name="app"/> and taken by an agent connected for it, which stays connected (the run
+    /// stays its own). The agent must be the first to ask for a job since the run was queued.
+    /// </summary>
+    public static async Task<(TestAgent Agent, long RunId)> AgentWithRunAsync(PortalAppFactory app, string agentName)
+    {
+        var (_, token) = await CreateTokenAsync(app);
+        var runId = await QueueRunAsync(app);
+        var agent = await TestAgent.ConnectAsync(app.ServerAddress, token, agentName);
+        Assert.Equal(runId, (await agent.TakeJobAsync())!.RunId);
+        return (agent, runId);
+    }
+
     public static async Task<T> WithRunsAsync<T>(PortalAppFactory app, Func<RunService, Task<T>> action)
     {
         using var scope = app.Services.CreateScope();

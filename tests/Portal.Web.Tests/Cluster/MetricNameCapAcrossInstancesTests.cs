@@ -59,10 +59,7 @@ public sealed class MetricNameCapAcrossInstancesTests : IAsyncLifetime
     private async Task<(TestAgent Agent, long RunId, long AgentId, MetricWriter A, MetricWriter B)> RunningAsync()
     {
         var (a, b) = (_cluster.A, _cluster.B);
-        var (_, token) = await AgentTestData.CreateTokenAsync(a);
-        var runId = await AgentTestData.QueueRunAsync(a);
-        var agent = await TestAgent.ConnectAsync(a.ServerAddress, token, "names-box");
-        Assert.Equal(runId, (await agent.TakeJobAsync())!.RunId);
+        var (agent, runId) = await AgentTestData.AgentWithRunAsync(a, "names-box");
         var agentId = (await AgentTestData.RunAsync(a, runId)).AgentId!.Value;
         return (agent, runId, agentId, a.Services.GetRequiredService<MetricWriter>(), b.Services.GetRequiredService<MetricWriter>());
     }

@@ -29,7 +29,7 @@ public sealed class MetricWriterLanesTests : IAsyncLifetime
     [Fact]
     public async Task A_run_held_up_by_a_lock_does_not_hold_up_a_run_of_the_other_lane()
     {
-        var (first, second) = (await RunningAsync("lock-a"), await RunningAsync("lock-b"));
+        var (first, second) = (await AgentTestData.AgentWithRunAsync(_app, "lock-a"), await AgentTestData.AgentWithRunAsync(_app, "lock-b"));
         await using var _ = first.Agent;
         await using var __ = second.Agent;
         Assert.NotEqual(first.RunId % 2, second.RunId % 2); // lanes are chosen by run id
@@ -60,7 +60,7 @@ public sealed class MetricWriterLanesTests : IAsyncLifetime
     public async Task Runs_written_at_once_in_both_lanes_store_each_point_once_and_publish_each_run_in_order()
     {
         var runs = new List<(TestAgent Agent, long RunId)>();
-        for (var i = 0; i < 4; i++) runs.Add(await RunningAsync($"order-{i}"));
+        for (var i = 0; i < 4; i++) runs.Add(await AgentTestData.AgentWithRunAsync(_app, $"order-{i}"));
         Assert.Equal(2, runs.Select(r => r.RunId % 2).Distinct().Count());
         var published = runs.ToDictionary(r => r.RunId, _ => new List<long>());
         var stream = _app.Services.GetRequiredService<MetricStream>();
@@ -109,14 +109,5 @@ public sealed class MetricWriterLanesTests : IAsyncLifetime
 
         var validation = error as OptionsValidationException ?? Assert.IsType<OptionsValidationException>(error.GetBaseException());
         Assert.Contains("Portal:Runs:PostgresWriterLanes must be between 1 and 16.", validation.Message);
-    }
-
-    private async Task<(TestAgent Agent, long RunId)> RunningAsync(string name)
-    {
-        var (_, token) = await AgentTestData.CreateTokenAsync(_app);
-        var runId = await AgentTestData.QueueRunAsync(_app);
-        var agent = await TestAgent.ConnectAsync(_app.ServerAddress, token, name);
-        Assert.Equal(runId, (await agent.TakeJobAsync())!.RunId);
-        return (agent, runId);
     }
 }

@@ -97,7 +97,10 @@ public sealed class RollupRoller(MetricStream stream, CurveRollups rollups, Micr
             if (key.RunId == runId) _current.TryRemove(key, out _);
     }
 
-    /// <summary>Called by the metric writer after each commit, on its own loop: one lookup and lock per series and batch.</summary>
+    /// <summary>
+    /// Called by the metric writer after each commit, on the loop of the run's lane (lanes call at the same time, a
+    /// series always from the same lane): one lookup and lock per series and batch.
+    /// </summary>
     private void Keep(long runId, IReadOnlyList<MetricPointDto> points)
     {
         var bySeries = new PointsBySeries();
