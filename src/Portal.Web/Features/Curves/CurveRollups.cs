@@ -241,7 +241,7 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
             }
         }
         for (var t = 0; t < tiers.Length; t++) summaries.Add((tiers[t], openBucket[t], open[t]));
-        await WriteBucketsAsync(connection, transaction, runId, name, summaries, cancellationToken);
+        await WriteBucketsAsync(connection, transaction, runId, name, state, summaries, cancellationToken);
 
         await using var series = connection.CreateCommand();
         series.Transaction = transaction;
@@ -263,11 +263,13 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
     private static readonly string[] Columns = RollupColumns.Split(", ");
 
     /// <summary>
-    /// Stores the summaries of a chunk (each bucket once). SQLite runs a prepared upsert per bucket in-process;
-    /// PostgreSQL takes them all in one statement over arrays, since a statement there costs a round trip and a plan,
-    /// and a chunk of a busy run holds thousands of buckets.
+    /// Stores the summaries of a chunk (each bucket once). SQLite runs a prepared upsert per bucket in-process.
+    /// PostgreSQL takes them in two statements, since a statement there costs a round trip and a plan, and a chunk of
+    /// a busy run holds thousands of buckets: the bucket of each tier that holds the rolled-up step may be stored
+    /// already and is upserted; every later bucket is new (the series' lock is held and its state was read under
+    /// it) and goes in by binary COPY, which costs a third of an upsert's row.
     /// </summary>
-    private static async Task WriteBucketsAsync(DbConnection connection, DbTransaction transaction, long runId, string name,
+    private static async Task WriteBucketsAsync(DbConnection connection, DbTransaction transaction, long runId, string name, SeriesState? state,
         List<(int Level, long Bucket, M4Bucket Summary)> summaries, CancellationToken cancellationToken)
     {
         if (!connection.IsPostgres())
@@ -276,6 +278,49 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
             foreach (var (level, bucket, summary) in summaries) await WriteBucketAsync(upsert, level, bucket, summary, cancellationToken);
             return;
         }
+        var continued = new List<(int Level, long Bucket, M4Bucket Summary)>();
+        var fresh = new List<(int Level, long Bucket, M4Bucket Summary)>();
+        foreach (var summary in summaries)
+            (state is not null && summary.Bucket <= state.RolledUpToStep >> summary.Level ? continued : fresh).Add(summary);
+        if (fresh.Count > 0) await CopyBucketsAsync((Npgsql.NpgsqlConnection)connection, runId, name, fresh, cancellationToken);
+        if (continued.Count > 0) await UpsertBucketsAsync(connection, transaction, runId, name, continued, cancellationToken);
+    }
+
+    private static async Task CopyBucketsAsync(Npgsql.NpgsqlConnection connection, long runId, string name,
+        List<(int Level, long Bucket, M4Bucket Summary)> summaries, CancellationToken cancellationToken)
+    {
+        await using var import = await connection.BeginBinaryImportAsync(
+            $"""COPY "CurveRollups" ("RunId", "Name", "Level", "Bucket", {string.Join(", ", Columns.Select(c => $"\"{c}\""))}) FROM STDIN (FORMAT BINARY)""",
+            cancellationToken);
+        foreach (var (level, bucket, m4) in summaries)
+        {
+            await import.StartRowAsync(cancellationToken);
+            await import.WriteAsync(runId, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            await import.WriteAsync(name, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+            await import.WriteAsync(level, NpgsqlTypes.NpgsqlDbType.Integer, cancellationToken);
+            await import.WriteAsync(bucket, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            await import.WriteAsync(m4.Count, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            foreach (var (_, pick) in Corners)
+            {
+                if (m4.HasValue) await WriteCopiedPointAsync(import, pick(m4), withValue: true, cancellationToken);
+                else for (var i = 0; i < 3; i++) await import.WriteNullAsync(cancellationToken);
+            }
+            if (m4.HasNaN) await WriteCopiedPointAsync(import, m4.FirstNaN, withValue: false, cancellationToken);
+            else for (var i = 0; i < 2; i++) await import.WriteNullAsync(cancellationToken);
+        }
+        await import.CompleteAsync(cancellationToken);
+    }
+
+    private static async Task WriteCopiedPointAsync(Npgsql.NpgsqlBinaryImporter import, SeriesPoint point, bool withValue, CancellationToken cancellationToken)
+    {
+        await import.WriteAsync(point.Step, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+        if (withValue) await import.WriteAsync(point.Value, NpgsqlTypes.NpgsqlDbType.Double, cancellationToken);
+        await import.WriteAsync(point.TimeMs, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+    }
+
+    private static async Task UpsertBucketsAsync(DbConnection connection, DbTransaction transaction, long runId, string name,
+        List<(int Level, long Bucket, M4Bucket Summary)> summaries, CancellationToken cancellationToken)
+    {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         var types = Columns.Select(c => c == "Count" || c.EndsWith("Step") || c.EndsWith("Time") ? "bigint[]" : "double precision[]");
