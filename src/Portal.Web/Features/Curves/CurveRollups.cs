@@ -3,6 +3,7 @@ using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Portal.Web.Data;
 using Portal.Web.Features.Runs;
+using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Curves;
 
@@ -289,33 +290,35 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
     private static async Task CopyBucketsAsync(Npgsql.NpgsqlConnection connection, long runId, string name,
         List<(int Level, long Bucket, M4Bucket Summary)> summaries, CancellationToken cancellationToken)
     {
-        await using var import = await connection.BeginBinaryImportAsync(
+        await using var stream = await connection.BeginRawBinaryCopyAsync(
             $"""COPY "CurveRollups" ("RunId", "Name", "Level", "Bucket", {string.Join(", ", Columns.Select(c => $"\"{c}\""))}) FROM STDIN (FORMAT BINARY)""",
             cancellationToken);
+        var rows = new BinaryCopyWriter(stream, flushWhenFull: false);
         foreach (var (level, bucket, m4) in summaries)
         {
-            await import.StartRowAsync(cancellationToken);
-            await import.WriteAsync(runId, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
-            await import.WriteAsync(name, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
-            await import.WriteAsync(level, NpgsqlTypes.NpgsqlDbType.Integer, cancellationToken);
-            await import.WriteAsync(bucket, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
-            await import.WriteAsync(m4.Count, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            if (rows.Full) await rows.FlushAsync(cancellationToken);
+            rows.StartRow((short)(4 + Columns.Length));
+            rows.Int64(runId);
+            rows.Text(name);
+            rows.Int32(level);
+            rows.Int64(bucket);
+            rows.Int64(m4.Count);
             foreach (var (_, pick) in Corners)
             {
-                if (m4.HasValue) await WriteCopiedPointAsync(import, pick(m4), withValue: true, cancellationToken);
-                else for (var i = 0; i < 3; i++) await import.WriteNullAsync(cancellationToken);
+                if (m4.HasValue) CopyPoint(rows, pick(m4), withValue: true);
+                else for (var i = 0; i < 3; i++) rows.Null();
             }
-            if (m4.HasNaN) await WriteCopiedPointAsync(import, m4.FirstNaN, withValue: false, cancellationToken);
-            else for (var i = 0; i < 2; i++) await import.WriteNullAsync(cancellationToken);
+            if (m4.HasNaN) CopyPoint(rows, m4.FirstNaN, withValue: false);
+            else for (var i = 0; i < 2; i++) rows.Null();
         }
-        await import.CompleteAsync(cancellationToken);
+        await rows.CompleteAsync(cancellationToken);
     }
 
-    private static async Task WriteCopiedPointAsync(Npgsql.NpgsqlBinaryImporter import, SeriesPoint point, bool withValue, CancellationToken cancellationToken)
+    private static void CopyPoint(BinaryCopyWriter rows, SeriesPoint point, bool withValue)
     {
-        await import.WriteAsync(point.Step, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
-        if (withValue) await import.WriteAsync(point.Value, NpgsqlTypes.NpgsqlDbType.Double, cancellationToken);
-        await import.WriteAsync(point.TimeMs, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+        rows.Int64(point.Step);
+        if (withValue) rows.Double(point.Value);
+        rows.Int64(point.TimeMs);
     }
 
     private static async Task UpsertBucketsAsync(DbConnection connection, DbTransaction transaction, long runId, string name,
