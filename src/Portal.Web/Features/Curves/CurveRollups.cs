@@ -219,14 +219,15 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
         var open = new M4Bucket[tiers.Length];
         var openBucket = new long[tiers.Length];
         var summaries = new List<(int Level, long Bucket, M4Bucket Summary)>();
+        // The first new point may land in a bucket that already holds points: continue that bucket's summary.
+        var continued = new List<(int Level, long Bucket)>();
         for (var t = 0; t < tiers.Length; t++)
         {
-            // The first new point may land in a bucket that already holds points: continue that bucket's summary.
             openBucket[t] = points[0].Step >> tiers[t];
-            open[t] = state is not null && (state.RolledUpToStep >> tiers[t]) == openBucket[t]
-                ? await ReadBucketAsync(connection, transaction, runId, name, tiers[t], openBucket[t], cancellationToken)
-                : new M4Bucket();
+            if (state is not null && (state.RolledUpToStep >> tiers[t]) == openBucket[t]) continued.Add((tiers[t], openBucket[t]));
         }
+        var stored = await ReadBucketsAsync(connection, transaction, runId, name, continued, cancellationToken);
+        for (var t = 0; t < tiers.Length; t++) open[t] = stored.TryGetValue(tiers[t], out var summary) ? summary : new M4Bucket();
         foreach (var p in points)
         {
             for (var t = 0; t < tiers.Length; t++)
@@ -397,10 +398,30 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
         p[prefix + "Time"].Value = has ? point.TimeMs : DBNull.Value;
     }
 
-    private static async Task<M4Bucket> ReadBucketAsync(DbConnection connection, DbTransaction transaction, long runId, string name, int level, long bucket, CancellationToken cancellationToken)
+    /// <summary>The stored summaries of the given buckets (one per tier at most), by tier, in one query.</summary>
+    private static async Task<Dictionary<int, M4Bucket>> ReadBucketsAsync(DbConnection connection, DbTransaction transaction, long runId, string name,
+        List<(int Level, long Bucket)> buckets, CancellationToken cancellationToken)
     {
-        var rows = await ReadBucketsAsync(connection, runId, name, level, bucket, bucket, cancellationToken, transaction);
-        return rows.Count == 1 ? rows[0].Summary : new M4Bucket();
+        var found = new Dictionary<int, M4Bucket>();
+        if (buckets.Count == 0) return found;
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        var pairs = buckets.Select((_, i) => $"(\"Level\" = @level{i} AND \"Bucket\" = @bucket{i})");
+        command.CommandText = $"""SELECT "Level", {string.Join(", ", Columns.Select(c => $"\"{c}\""))} FROM "CurveRollups" WHERE "RunId" = @run AND "Name" = @name AND ({string.Join(" OR ", pairs)})""";
+        command.Add("@run", runId);
+        command.Add("@name", name);
+        for (var i = 0; i < buckets.Count; i++)
+        {
+            command.Add($"@level{i}", buckets[i].Level);
+            command.Add($"@bucket{i}", buckets[i].Bucket);
+        }
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            CurveReadMeter.Count();
+            found[reader.GetInt32(0)] = ReadSummary(reader);
+        }
+        return found;
     }
 
     /// <summary>The stored summaries of buckets [first, last] of one tier, in bucket order.</summary>
@@ -419,22 +440,28 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
         while (await reader.ReadAsync(cancellationToken))
         {
             CurveReadMeter.Count();
-            var m4 = new M4Bucket { Count = reader.GetInt64(1), HasValue = !reader.IsDBNull(2) };
-            if (m4.HasValue)
-            {
-                m4.First = ReadPoint(reader, 2);
-                m4.Last = ReadPoint(reader, 5);
-                m4.Min = ReadPoint(reader, 8);
-                m4.Max = ReadPoint(reader, 11);
-            }
-            if (!reader.IsDBNull(14))
-            {
-                m4.HasNaN = true;
-                m4.FirstNaN = new SeriesPoint(reader.GetInt64(14), double.NaN, reader.GetInt64(15));
-            }
-            rows.Add((reader.GetInt64(0), m4));
+            rows.Add((reader.GetInt64(0), ReadSummary(reader)));
         }
         return rows;
+    }
+
+    /// <summary>The summary in columns 1 on (column 0 names its bucket or tier).</summary>
+    private static M4Bucket ReadSummary(DbDataReader reader)
+    {
+        var m4 = new M4Bucket { Count = reader.GetInt64(1), HasValue = !reader.IsDBNull(2) };
+        if (m4.HasValue)
+        {
+            m4.First = ReadPoint(reader, 2);
+            m4.Last = ReadPoint(reader, 5);
+            m4.Min = ReadPoint(reader, 8);
+            m4.Max = ReadPoint(reader, 11);
+        }
+        if (!reader.IsDBNull(14))
+        {
+            m4.HasNaN = true;
+            m4.FirstNaN = new SeriesPoint(reader.GetInt64(14), double.NaN, reader.GetInt64(15));
+        }
+        return m4;
     }
 
     private static SeriesPoint ReadPoint(DbDataReader reader, int ordinal) =>
