@@ -15,6 +15,9 @@ public static class CurvesFeature
         services.AddSingleton<MetricFanout>();
         services.AddHostedService(sp => sp.GetRequiredService<MetricFanout>());
         services.AddHostedService<RollupRoller>();
+        // The browser's chart speaks JSON. With the Redis backplane every group message is serialized for each
+        // protocol its hub supports, and the viewers' messages carry every stored point.
+        services.AddSignalR().AddHubOptions<MetricsHub>(hub => hub.SupportedProtocols = ["json"]);
         return services;
     }
 
