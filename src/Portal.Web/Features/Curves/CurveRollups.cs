@@ -406,8 +406,10 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
         if (buckets.Count == 0) return found;
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        var pairs = buckets.Select((_, i) => $"(\"Level\" = @level{i} AND \"Bucket\" = @bucket{i})");
-        command.CommandText = $"""SELECT "Level", {string.Join(", ", Columns.Select(c => $"\"{c}\""))} FROM "CurveRollups" WHERE "RunId" = @run AND "Name" = @name AND ({string.Join(" OR ", pairs)})""";
+        // One lookup of the key per bucket: an OR of the pairs made PostgreSQL scan every bucket of the series.
+        var columns = string.Join(", ", Columns.Select(c => $"\"{c}\""));
+        command.CommandText = string.Join(" UNION ALL ", buckets.Select((_, i) =>
+            $"""SELECT "Level", {columns} FROM "CurveRollups" WHERE "RunId" = @run AND "Name" = @name AND "Level" = @level{i} AND "Bucket" = @bucket{i}"""));
         command.Add("@run", runId);
         command.Add("@name", name);
         for (var i = 0; i < buckets.Count; i++)
