@@ -74,8 +74,8 @@ public sealed class MetricFanout(MetricStream stream, IHubContext<MetricsHub, IM
                 var message = Pack(runId, name, points);
                 try
                 {
-                    await hub.Clients.Group(Group(runId, name)).Points(message);
-                    await hub.Clients.Group(Group(runId, null)).Points(message);
+                    // One call for the metric's group and the run's: with Redis the message is serialized once.
+                    await hub.Clients.Groups(Group(runId, name), Group(runId, null)).Points(message);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
