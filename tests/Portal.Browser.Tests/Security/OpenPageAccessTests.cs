@@ -15,10 +15,14 @@ public sealed class OpenPageAccessTests : IClassFixture<PortalAppFactory>, IClas
     private readonly BrowserFixture _browser;
 
     /// <summary>
-    /// The page is told at once; the wait is generous because a loaded machine can take seconds to deliver the
-    /// circuit's redirect and load the sign-in form, and the server's periodic revalidation (15 s) is the backstop.
+    /// Waits until the page shows the sign-in form's address. The page is told at once; the wait is generous because
+    /// a loaded machine can take seconds to deliver the circuit's redirect, and the server's periodic revalidation
+    /// (15 s) is the backstop. It watches the address rather than waiting for a navigation event: the redirect often
+    /// lands while the test is still returning from the change that caused it, and a navigation-event wait that
+    /// starts in that moment missed it (the page sat on the sign-in form while the wait ran out).
     /// </summary>
-    private static readonly PageWaitForURLOptions SignInFormWithin = new() { Timeout = 45_000, WaitUntil = WaitUntilState.Commit };
+    private static Task WaitForSignInFormAsync(IPage page) =>
+        Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/login"), new() { Timeout = 45_000 });
 
     public OpenPageAccessTests(PortalAppFactory app, BrowserFixture browser) => (_app, _browser) = (app, browser);
 
@@ -58,7 +62,7 @@ public sealed class OpenPageAccessTests : IClassFixture<PortalAppFactory>, IClas
         await admin.SetRolesAsync(techLead, leadData, [Roles.Lead]);
         await admin.SetActiveAsync(techLead, leadData, false);
 
-        await page.WaitForURLAsync("**/account/login**", SignInFormWithin);
+        await WaitForSignInFormAsync(page);
         Assert.Empty(await page.QuerySelectorAllAsync("[data-testid=users]"));
         Assert.Empty(violations);
     }
@@ -80,7 +84,7 @@ public sealed class OpenPageAccessTests : IClassFixture<PortalAppFactory>, IClas
 
         await admin.SetRolesAsync(techLead, leadLoss, [Roles.Lead]);
 
-        await page.WaitForURLAsync("**/account/login**", SignInFormWithin);
+        await WaitForSignInFormAsync(page);
     }
 
     [Fact]
@@ -96,7 +100,7 @@ public sealed class OpenPageAccessTests : IClassFixture<PortalAppFactory>, IClas
         await page.WaitForURLAsync("**/account/login**");
 
         // The other tab's circuit is not asked by any request of its own: the sign-out itself ends it.
-        await other.WaitForURLAsync("**/account/login**", SignInFormWithin);
+        await WaitForSignInFormAsync(other);
         Assert.Empty(await other.QuerySelectorAllAsync("[data-testid=signed-in-as]"));
     }
 
