@@ -264,6 +264,9 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
 
     private static readonly string[] Columns = RollupColumns.Split(", ");
 
+    /// <summary>The summary columns quoted for SQL, in <see cref="Columns"/>' order.</summary>
+    private static readonly string QuotedColumns = string.Join(", ", Columns.Select(c => $"\"{c}\""));
+
     /// <summary>
     /// Stores the summaries of a chunk (each bucket once). SQLite runs a prepared upsert per bucket in-process.
     /// PostgreSQL takes them in two statements, since a statement there costs a round trip and a plan, and a chunk of
@@ -292,7 +295,7 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
         List<(int Level, long Bucket, M4Bucket Summary)> summaries, CancellationToken cancellationToken)
     {
         await using var stream = await connection.BeginRawBinaryCopyAsync(
-            $"""COPY "CurveRollups" ("RunId", "Name", "Level", "Bucket", {string.Join(", ", Columns.Select(c => $"\"{c}\""))}) FROM STDIN (FORMAT BINARY)""",
+            $"""COPY "CurveRollups" ("RunId", "Name", "Level", "Bucket", {QuotedColumns}) FROM STDIN (FORMAT BINARY)""",
             cancellationToken);
         var rows = new BinaryCopyWriter(stream, flushWhenFull: false);
         foreach (var (level, bucket, m4) in summaries)
@@ -328,7 +331,7 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         var types = Columns.Select(c => c == "Count" || c.EndsWith("Step") || c.EndsWith("Time") ? "bigint[]" : "double precision[]");
-        command.CommandText = $"""INSERT INTO "CurveRollups" ("RunId", "Name", "Level", "Bucket", {string.Join(", ", Columns.Select(c => $"\"{c}\""))}) """ +
+        command.CommandText = $"""INSERT INTO "CurveRollups" ("RunId", "Name", "Level", "Bucket", {QuotedColumns}) """ +
                               $"SELECT @run, @name, u.* FROM unnest(@level::integer[], @bucket::bigint[], {string.Join(", ", Columns.Zip(types, (c, t) => $"@{c}::{t}"))}) AS u " +
                               """ON CONFLICT ("RunId", "Name", "Level", "Bucket") DO UPDATE SET """ +
                               string.Join(", ", Columns.Select(c => $"\"{c}\" = excluded.\"{c}\""));
@@ -356,7 +359,7 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
     {
         var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = $"""INSERT INTO "CurveRollups" ("RunId", "Name", "Level", "Bucket", {string.Join(", ", Columns.Select(c => $"\"{c}\""))}) """ +
+        command.CommandText = $"""INSERT INTO "CurveRollups" ("RunId", "Name", "Level", "Bucket", {QuotedColumns}) """ +
                               $"VALUES (@run, @name, @level, @bucket, {string.Join(", ", Columns.Select(c => "@" + c))}) " +
                               """ON CONFLICT ("RunId", "Name", "Level", "Bucket") DO UPDATE SET """ +
                               string.Join(", ", Columns.Select(c => $"\"{c}\" = excluded.\"{c}\""));
@@ -407,9 +410,8 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         // One lookup of the key per bucket: an OR of the pairs made PostgreSQL scan every bucket of the series.
-        var columns = string.Join(", ", Columns.Select(c => $"\"{c}\""));
         command.CommandText = string.Join(" UNION ALL ", buckets.Select((_, i) =>
-            $"""SELECT "Level", {columns} FROM "CurveRollups" WHERE "RunId" = @run AND "Name" = @name AND "Level" = @level{i} AND "Bucket" = @bucket{i}"""));
+            $"""SELECT "Level", {QuotedColumns} FROM "CurveRollups" WHERE "RunId" = @run AND "Name" = @name AND "Level" = @level{i} AND "Bucket" = @bucket{i}"""));
         command.Add("@run", runId);
         command.Add("@name", name);
         for (var i = 0; i < buckets.Count; i++)
@@ -431,7 +433,7 @@ public sealed class CurveRollups(IDbContextFactory<PortalDbContext> dbFactory) :
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = $"""SELECT "Bucket", {string.Join(", ", Columns.Select(c => $"\"{c}\""))} FROM "CurveRollups" WHERE "RunId" = @run AND "Name" = @name AND "Level" = @level AND "Bucket" >= @first AND "Bucket" <= @last ORDER BY "Bucket" """;
+        command.CommandText = $"""SELECT "Bucket", {QuotedColumns} FROM "CurveRollups" WHERE "RunId" = @run AND "Name" = @name AND "Level" = @level AND "Bucket" >= @first AND "Bucket" <= @last ORDER BY "Bucket" """;
         command.Add("@run", runId);
         command.Add("@name", name);
         command.Add("@level", level);
